@@ -1,0 +1,14 @@
+/**
+ * Unit tests: every `packages/<pkg>/test/*.spec.ts`, run against the TypeScript sources (no build
+ * needed). Type checking is `tsc -b`'s job, so ts-jest only transpiles.
+ */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages'],
+  testMatch: ['**/test/**/*.spec.ts'],
+  transform: {
+    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', esModuleInterop: true, target: 'ES2022' } }]
+  },
+  moduleNameMapper: { '^@opsbook/([a-z-]+)$': '<rootDir>/packages/$1/src' },
+  testTimeout: 60000
+};
