@@ -7,7 +7,7 @@ module.exports = {
   roots: ['<rootDir>/packages'],
   testMatch: ['**/test/**/*.spec.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, tsconfig: { module: 'commonjs', esModuleInterop: true, target: 'ES2022' } }]
+    '^.+\\.tsx?$': ['ts-jest', { tsconfig: { module: 'commonjs', esModuleInterop: true, target: 'ES2022', isolatedModules: true } }]
   },
   moduleNameMapper: { '^@opsbook/([a-z-]+)$': '<rootDir>/packages/$1/src' },
   testTimeout: 60000

@@ -1,0 +1,116 @@
+/**
+ * Datasets served by the Opsbook server: the listing at `GET <datasetsUrl>` and slices as Arrow IPC
+ * streams at `GET <datasetsUrl>/<name>/arrow?columns=..&start=..&end=..`, where the server reads
+ * Parquet with native DuckDB and pushes the projection and the time filter into the scan.
+ */
+import type { ColumnInfo, DatasetSource, SliceRequest } from './engine';
+import { Messages, QueryError } from './errors';
+
+/** One entry of the server's dataset listing. */
+export interface DatasetListing {
+  name: string;
+  file: string;
+  format: string;
+  size: number;
+  rowCount: number | null;
+  columns: ColumnInfo[];
+  timeColumn: string | null;
+  timeRange: { start: string; end: string } | null;
+  snapshotId?: string | null;
+  error?: string;
+}
+
+/** How to reach the server: its datasets URL and a fetch that carries the credentials. */
+export interface HttpSourceOptions {
+  datasetsUrl: string;
+  fetch?: typeof fetch;
+  /** Extra headers, e.g. `Authorization: token ...` outside a browser session. */
+  headers?: Record<string, string>;
+}
+
+/** Reads the server's dataset listing. */
+export async function listDatasets(options: HttpSourceOptions): Promise<DatasetListing[]> {
+  const doFetch = options.fetch ?? fetch;
+  const response = await doFetch(options.datasetsUrl, { headers: options.headers, credentials: 'same-origin' });
+  if (!response.ok) {
+    throw new QueryError(
+      Messages.datasetFetch('*', response.status, await response.text()),
+      { kind: 'data' }
+    );
+  }
+  const body = (await response.json()) as { datasets: DatasetListing[] };
+  return body.datasets;
+}
+
+/** A `DatasetSource` for one listed dataset. */
+export function httpDatasetSource(listing: DatasetListing, options: HttpSourceOptions): DatasetSource {
+  const doFetch = options.fetch ?? fetch;
+  return {
+    name: listing.name,
+    columns: listing.columns,
+    timeColumn: listing.timeColumn,
+    rowCount: listing.rowCount ?? undefined,
+    snapshotId: listing.snapshotId ?? null,
+    async fetchSlice(request: SliceRequest): Promise<Uint8Array> {
+      const params = new URLSearchParams({ columns: request.columns.join(',') });
+      if (request.start) {
+        params.set('start', request.start);
+      }
+      if (request.end) {
+        params.set('end', request.end);
+      }
+      const url = `${options.datasetsUrl.replace(/\/$/, '')}/${encodeURIComponent(listing.name)}/arrow?${params}`;
+      let response: Response;
+      try {
+        response = await doFetch(url, {
+          headers: options.headers,
+          credentials: 'same-origin',
+          signal: request.signal
+        });
+      } catch (error) {
+        if (request.signal?.aborted) {
+          throw new QueryError(Messages.cancelled(), { kind: 'cancelled' });
+        }
+        throw new QueryError(Messages.datasetFetch(listing.name, 0, (error as Error).message), {
+          kind: 'data'
+        });
+      }
+      if (!response.ok) {
+        let detail = await response.text();
+        try {
+          detail = (JSON.parse(detail) as { message?: string }).message ?? detail;
+        } catch {
+          // Not JSON: keep the text.
+        }
+        throw new QueryError(Messages.datasetFetch(listing.name, response.status, detail), { kind: 'data' });
+      }
+      return readAll(response, request.onBytes);
+    }
+  };
+}
+
+/** Reads a response body to the end, reporting bytes as they arrive. */
+async function readAll(response: Response, onBytes?: (bytes: number) => void): Promise<Uint8Array> {
+  if (!response.body) {
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  const reader = response.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) {
+      break;
+    }
+    parts.push(value);
+    total += value.length;
+    onBytes?.(total);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
