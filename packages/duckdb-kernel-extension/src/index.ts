@@ -1,1 +1,4 @@
-export {};
+import plugins from './plugins';
+
+export { KERNEL_NAME } from './plugins';
+export default plugins;

@@ -24,7 +24,7 @@ export async function createBrowserEngine(options: BrowserEngineOptions): Promis
   const worker = new Worker(options.bundle.mainWorker);
   const db = new duckdb.AsyncDuckDB(new duckdb.VoidLogger(), worker);
   await db.instantiate(options.bundle.mainModule);
-  await db.open({ query: { castBigIntToDouble: false } });
+  await db.open({ query: { castBigIntToDouble: false, castDecimalToDouble: true } });
   const port: DuckDBPort = {
     getVersion: () => db.getVersion(),
     connect: async () => (await db.connect()).useUnsafe((_, conn) => conn),

@@ -24,7 +24,7 @@ export async function createNodeEngine(options: NodeEngineOptions = {}): Promise
   };
   const db = await duckdb.createDuckDB(bundles, new duckdb.VoidLogger(), duckdb.NODE_RUNTIME);
   await db.instantiate();
-  db.open({ query: { castBigIntToDouble: false } });
+  db.open({ query: { castBigIntToDouble: false, castDecimalToDouble: true } });
   return DuckDBEngine.create({
     port: directPort(db as BlockingBindings),
     name: 'duckdb-wasm (node, direct)',

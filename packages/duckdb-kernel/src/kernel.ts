@@ -1,0 +1,262 @@
+/**
+ * The DuckDB kernel: a Jupyter kernel that runs in the browser (JupyterLite's kernel API) and
+ * executes each cell's SQL on DuckDB-WASM through a `QueryEngine`. JupyterLab's normal execution
+ * path (Shift+Enter, Run All, busy state, execution counts, interrupt) drives it unchanged.
+ *
+ * Telemetry cells (see `@opsbook/telemetry-cell`) get a chart and a table; plain code cells get
+ * the table. While a query runs, a transient progress line shows its phase and elapsed time.
+ */
+import type { KernelMessage } from '@jupyterlab/services';
+import { BaseKernel, type IKernel } from '@jupyterlite/services';
+import { QueryError, type QueryEngine, type QueryProgress } from '@opsbook/query-engine';
+import {
+  buildOutputs,
+  DEFAULT_MAX_ROWS,
+  summary,
+  toResultTable,
+  type ChartConfig
+} from '@opsbook/telemetry-cell';
+import { complete } from './completion';
+
+/** What the kernel knows about the cell it runs, looked up by the cell id JupyterLab sends. */
+export interface CellContext {
+  telemetry: boolean;
+  chart: ChartConfig | null;
+}
+
+/** Options of `DuckDBKernel`. */
+export interface DuckDBKernelOptions extends IKernel.IOptions {
+  /** Starts (or returns) the engine; awaited before the first request. */
+  engine: () => Promise<QueryEngine>;
+  /** Finds the cell an execute request came from; null when unknown (e.g. a console). */
+  resolveCell?: (cellId: string) => CellContext | null;
+  maxRows?: number;
+}
+
+/** A kernel that runs SQL on DuckDB-WASM. */
+export class DuckDBKernel extends BaseKernel {
+  private _engine: QueryEngine | null = null;
+  private readonly _engineReady: Promise<QueryEngine>;
+  private readonly _resolveCell: (cellId: string) => CellContext | null;
+  private readonly _maxRows: number;
+
+  constructor(options: DuckDBKernelOptions) {
+    super(options);
+    this._resolveCell = options.resolveCell ?? (() => null);
+    this._maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
+    this._engineReady = options.engine().then(engine => (this._engine = engine));
+    DuckDBKernel.running.set(this.id, this);
+  }
+
+  /** Live kernels by id, so an interrupt from the UI can reach the running query. */
+  static readonly running = new Map<string, DuckDBKernel>();
+
+  get ready(): Promise<void> {
+    return this._engineReady.then(() => undefined);
+  }
+
+  /** Cancels the query that is running, if any (the interrupt button). */
+  async interrupt(): Promise<void> {
+    await this._engine?.cancel();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    DuckDBKernel.running.delete(this.id);
+    void this._engine?.dispose();
+    super.dispose();
+  }
+
+  async kernelInfoRequest(): Promise<KernelMessage.IInfoReplyMsg['content']> {
+    const engine = await this._engineReady;
+    return {
+      implementation: 'opsbook-duckdb',
+      implementation_version: '0.1.0',
+      language_info: {
+        name: 'sql',
+        version: engine.info.version,
+        mimetype: 'text/x-sql',
+        file_extension: '.sql',
+        codemirror_mode: 'sql'
+      },
+      protocol_version: '5.3',
+      status: 'ok',
+      banner: `DuckDB ${engine.info.version} (${engine.info.name}) — SQL over your telemetry datasets`,
+      help_links: []
+    };
+  }
+
+  async executeRequest(
+    content: KernelMessage.IExecuteRequestMsg['content']
+  ): Promise<KernelMessage.IExecuteReplyMsg['content']> {
+    const engine = await this._engineReady;
+    const cellId = (this.parent?.metadata as { cellId?: string } | undefined)?.cellId;
+    const cell = (cellId && this._resolveCell(cellId)) || { telemetry: false, chart: null };
+    const displayId = `opsbook-progress-${this.executionCount}-${Date.now()}`;
+    let shown = false;
+    let last = 0;
+    const onProgress = (p: QueryProgress) => {
+      // A progress line only for queries that take a moment, updated at most 5 times a second.
+      if (p.phase === 'done' || p.elapsedMs < 300 || p.elapsedMs - last < 200) {
+        return;
+      }
+      last = p.elapsedMs;
+      const bundle = {
+        data: { 'text/plain': progressText(p) },
+        metadata: {},
+        transient: { display_id: displayId }
+      };
+      if (shown) {
+        this.updateDisplayData(bundle);
+      } else {
+        shown = true;
+        this.displayData(bundle);
+      }
+    };
+    try {
+      const result = await engine.query(content.code, { onProgress });
+      const table = toResultTable(result.table, this._maxRows);
+      if (shown) {
+        this.clearOutput({ wait: true });
+      }
+      const outputs = buildOutputs(table, {
+        chart: cell.telemetry,
+        chosen: cell.chart,
+        executionCount: this.executionCount,
+        elapsedMs: result.elapsedMs,
+        metadata: {
+          elapsedMs: result.elapsedMs,
+          scans: result.scans,
+          engine: { name: engine.info.name, version: engine.info.version },
+          summary: summary(table)
+        }
+      });
+      for (const output of outputs) {
+        if (output.output_type === 'execute_result') {
+          this.publishExecuteResult({
+            execution_count: this.executionCount,
+            data: output.data as KernelMessage.IExecuteResultMsg['content']['data'],
+            metadata: output.metadata as KernelMessage.IExecuteResultMsg['content']['metadata']
+          });
+        } else {
+          this.displayData({
+            data: output.data as KernelMessage.IDisplayDataMsg['content']['data'],
+            metadata: output.metadata as KernelMessage.IDisplayDataMsg['content']['metadata']
+          });
+        }
+      }
+      return {
+        status: 'ok',
+        execution_count: this.executionCount,
+        user_expressions: {}
+      } as KernelMessage.IExecuteReplyMsg['content'];
+    } catch (error) {
+      if (shown) {
+        this.clearOutput({ wait: true });
+      }
+      const failure = describe(error, content.code);
+      this.publishExecuteError(failure);
+      return {
+        status: 'error',
+        execution_count: this.executionCount,
+        ...failure
+      } as KernelMessage.IExecuteReplyMsg['content'];
+    }
+  }
+
+  async completeRequest(
+    content: KernelMessage.ICompleteRequestMsg['content']
+  ): Promise<KernelMessage.ICompleteReplyMsg['content']> {
+    const engine = await this._engineReady;
+    const result = complete(content.code, content.cursor_pos, engine.datasets());
+    return {
+      status: 'ok',
+      matches: result.matches,
+      cursor_start: result.cursorStart,
+      cursor_end: result.cursorEnd,
+      metadata: { _jupyter_types_experimental: result.types }
+    };
+  }
+
+  async inspectRequest(
+    content: KernelMessage.IInspectRequestMsg['content']
+  ): Promise<KernelMessage.IInspectReplyMsg['content']> {
+    const engine = await this._engineReady;
+    const before = content.code.slice(0, content.cursor_pos);
+    const after = content.code.slice(content.cursor_pos);
+    const word = (/[A-Za-z0-9_]*$/.exec(before)?.[0] ?? '') + (/^[A-Za-z0-9_]*/.exec(after)?.[0] ?? '');
+    const dataset = engine.datasets().find(d => d.name === word);
+    if (!dataset) {
+      return { status: 'ok', found: false, data: {}, metadata: {} };
+    }
+    const lines = dataset.columns.map(c => `  ${c.name.padEnd(28)} ${c.type}`);
+    return {
+      status: 'ok',
+      found: true,
+      data: {
+        'text/plain': `${dataset.name}: ${dataset.rowCount ?? '?'} rows\n${lines.join('\n')}`
+      },
+      metadata: {}
+    };
+  }
+
+  async isCompleteRequest(): Promise<KernelMessage.IIsCompleteReplyMsg['content']> {
+    return { status: 'complete' };
+  }
+
+  async commInfoRequest(): Promise<KernelMessage.ICommInfoReplyMsg['content']> {
+    return { status: 'ok', comms: {} };
+  }
+
+  inputReply(): void {
+    // SQL never asks for input.
+  }
+
+  async commOpen(): Promise<void> {
+    // No comms.
+  }
+
+  async commMsg(): Promise<void> {
+    // No comms.
+  }
+
+  async commClose(): Promise<void> {
+    // No comms.
+  }
+}
+
+function progressText(p: QueryProgress): string {
+  const seconds = (p.elapsedMs / 1000).toFixed(1);
+  if (p.phase === 'loading') {
+    const mb = ((p.bytesLoaded ?? 0) / 1e6).toFixed(1);
+    return `Loading ${p.dataset}… ${mb} MB (${seconds} s)`;
+  }
+  return `${p.phase === 'planning' ? 'Planning' : 'Running'}… ${seconds} s`;
+}
+
+/** The Jupyter error content for a failure: DuckDB's message, and where in the SQL it is. */
+export function describe(error: unknown, sql: string): { ename: string; evalue: string; traceback: string[] } {
+  if (error instanceof QueryError) {
+    const ename = error.duckdbType ? `${error.duckdbType} Error` : error.kind === 'sql' ? 'SQL Error' : titleCase(error.kind);
+    const evalue = error.message.replace(/^[A-Za-z ]+ Error: /, '');
+    const traceback = [`\x1b[31m${error.message}\x1b[0m`];
+    if (error.position) {
+      const line = sql.split('\n')[error.position.line - 1] ?? '';
+      traceback.push(
+        '',
+        `at line ${error.position.line}, column ${error.position.column}:`,
+        `  ${line}`,
+        `  ${' '.repeat(error.position.column - 1)}\x1b[31m^\x1b[0m`
+      );
+    }
+    return { ename, evalue, traceback };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { ename: 'Error', evalue: message, traceback: [message] };
+}
+
+function titleCase(kind: string): string {
+  return kind === 'cancelled' ? 'Cancelled' : kind === 'timeout' ? 'Timeout' : kind === 'data' ? 'Data Error' : 'Error';
+}

@@ -1,0 +1,76 @@
+/**
+ * The telemetry-cell metadata format (version 1), the one place it is defined.
+ *
+ * A telemetry cell is a plain nbformat code cell whose source is SQL, marked by an `opsbook` object
+ * in its metadata:
+ *
+ *   "metadata": { "opsbook": { "version": 1, "kind": "telemetry", "chart": { "mark": "line", ... } } }
+ *
+ * `chart` is optional: absent means "choose from the result's shape". The JSON Schema in
+ * `schema/cell-metadata.schema.json` is generated from these types (`npm run schema`), and
+ * `docs/notebook-format.md` describes them for people.
+ */
+
+/** The metadata key under which Opsbook keeps its cell metadata. */
+export const METADATA_KEY = 'opsbook';
+
+/** The current version of the cell metadata format. */
+export const METADATA_VERSION = 1;
+
+/** The marks a user can choose for a telemetry cell's chart; 'table' hides the chart. */
+export type ChartMark = 'line' | 'bar' | 'area' | 'point' | 'table';
+
+/** Every chart mark, in the order the UI lists them. */
+export const CHART_MARKS: ChartMark[] = ['line', 'bar', 'area', 'point', 'table'];
+
+/**
+ * The chart a user chose for a telemetry cell. Missing encodings are filled in from the result's
+ * shape; a field that the result no longer has falls back to the automatic choice.
+ */
+export interface ChartConfig {
+  mark: ChartMark;
+  /** Column on the x axis. */
+  x?: string | null;
+  /** Column on the y axis. */
+  y?: string | null;
+  /** Column that splits the data into coloured series. */
+  color?: string | null;
+}
+
+/** Opsbook's metadata on a telemetry cell (`cell.metadata.opsbook`). */
+export interface TelemetryCellMetadata {
+  /** Format version, currently 1. */
+  version: 1;
+  /** Marks the cell as a telemetry cell. */
+  kind: 'telemetry';
+  /** The user's chart choice; absent means automatic. */
+  chart?: ChartConfig;
+}
+
+/** True when a cell's metadata marks it as a telemetry cell. */
+export function isTelemetryMetadata(metadata: unknown): boolean {
+  const value = (metadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as
+    | Partial<TelemetryCellMetadata>
+    | undefined;
+  return !!value && value.kind === 'telemetry';
+}
+
+/** Reads the chart choice of a telemetry cell, ignoring anything malformed. */
+export function readChartConfig(metadata: unknown): ChartConfig | null {
+  const value = (metadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as
+    | Partial<TelemetryCellMetadata>
+    | undefined;
+  const chart = value?.chart;
+  if (!chart || !CHART_MARKS.includes(chart.mark)) {
+    return null;
+  }
+  const field = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  return { mark: chart.mark, x: field(chart.x), y: field(chart.y), color: field(chart.color) };
+}
+
+/** The metadata of a new telemetry cell. */
+export function newTelemetryMetadata(chart?: ChartConfig): TelemetryCellMetadata {
+  return chart
+    ? { version: METADATA_VERSION, kind: 'telemetry', chart }
+    : { version: METADATA_VERSION, kind: 'telemetry' };
+}
