@@ -19,7 +19,7 @@ import {
   type ScanRecord
 } from './engine';
 import { Messages, QueryError } from './errors';
-import { scansFromPlan, STUB_SCHEMA, type ScanNeed } from './planner';
+import { hasEmptyResult, scansFromPlan, STUB_SCHEMA, stubRowsSql, type ScanNeed } from './planner';
 import type { DuckDBPort } from './port';
 import { isExplainable, quoteIdent, quoteLiteral, splitStatements, stripComments } from './sql';
 
@@ -116,10 +116,9 @@ export class DuckDBEngine implements QueryEngine {
     }
     const columns = source.columns.map(c => `${quoteIdent(c.name)} ${c.type}`).join(', ');
     await this._exclusive(async () => {
-      await this._port.runQuery(
-        this._conn,
-        `CREATE OR REPLACE TABLE ${STUB_SCHEMA}.${quoteIdent(source.name)} (${columns})`
-      );
+      const stub = `${STUB_SCHEMA}.${quoteIdent(source.name)}`;
+      await this._port.runQuery(this._conn, `CREATE OR REPLACE TABLE ${stub} (${columns})`);
+      await this._port.runQuery(this._conn, stubRowsSql(stub, source.columns));
       await this._port.runQuery(this._conn, `DROP TABLE IF EXISTS main.${quoteIdent(source.name)}`);
       this._datasets.set(source.name, { source, loaded: null });
     });
@@ -250,7 +249,9 @@ export class DuckDBEngine implements QueryEngine {
         const ipc = await this._port.runQuery(this._planConn, `EXPLAIN (FORMAT json) ${statement}`);
         const rows = tableFromIPC(ipc).toArray() as { explain_value: string }[];
         const plan = rows.map(r => r.explain_value).join('');
-        return scansFromPlan(plan, shapes).map(need => ({ need, full: false }));
+        if (!hasEmptyResult(plan)) {
+          return scansFromPlan(plan, shapes).map(need => ({ need, full: false }));
+        }
       } catch {
         // Not plannable on the stubs (e.g. it reads a view made by an earlier statement).
       }

@@ -5,13 +5,63 @@
  * dedicated planning connection, whose search path puts the stubs first, runs
  * `EXPLAIN (FORMAT json)` on the statement; DuckDB's optimizer then tells us, per table scan, the
  * projected columns and the filters it pushed into the scan. This is what DuckDB will actually read,
- * not a guess from the SQL text. Time bounds are taken from simple comparisons of the time column
+ * not a guess from the SQL text.
+ *
+ * An empty stub would let DuckDB's statistics prove filters false and replace the scan with an
+ * empty result, so each stub holds three rows: all NULLs, the lowest and the highest value of each
+ * column's type. Where a plan still has an EMPTY_RESULT node, the caller loads whole tables. Time bounds are taken from simple comparisons of the time column
  * with a timestamp constant; anything else widens the bounds (over-fetching is always safe because
  * DuckDB applies the full filter again on the real rows).
  */
 
 /** The stub schema's name. */
 export const STUB_SCHEMA = 'opsbook_stub';
+
+/** Lowest and highest literal of a DuckDB type, for the stub rows; null where none is known. */
+function extremes(type: string): [string, string] | null {
+  const t = type.toUpperCase().trim();
+  const ints: Record<string, [string, string]> = {
+    TINYINT: ['-128', '127'],
+    SMALLINT: ['-32768', '32767'],
+    INTEGER: ['-2147483648', '2147483647'],
+    BIGINT: ['-9223372036854775808', '9223372036854775807'],
+    UTINYINT: ['0', '255'],
+    USMALLINT: ['0', '65535'],
+    UINTEGER: ['0', '4294967295'],
+    UBIGINT: ['0', '18446744073709551615']
+  };
+  if (ints[t]) {
+    return ints[t];
+  }
+  if (t === 'DOUBLE' || t === 'FLOAT' || t === 'REAL') {
+    return ["'-inf'", "'inf'"];
+  }
+  if (t === 'VARCHAR' || t === 'TEXT') {
+    return ["''", "'\u{10FFFF}\u{10FFFF}\u{10FFFF}\u{10FFFF}'"];
+  }
+  if (t === 'BOOLEAN') {
+    return ['false', 'true'];
+  }
+  if (t.startsWith('TIMESTAMP') || t === 'DATE') {
+    return ["'-infinity'", "'infinity'"];
+  }
+  return null;
+}
+
+/** `INSERT` statement giving a stub its NULL, lowest and highest rows. */
+export function stubRowsSql(table: string, columns: { name: string; type: string }[]): string {
+  const row = (pick: (e: [string, string] | null) => string) =>
+    `(${columns.map(c => `CAST(${pick(extremes(c.type))} AS ${c.type})`).join(', ')})`;
+  return (
+    `INSERT INTO ${table} VALUES ${row(() => 'NULL')}, ` +
+    `${row(e => (e ? e[0] : 'NULL'))}, ${row(e => (e ? e[1] : 'NULL'))}`
+  );
+}
+
+/** True when the optimizer replaced part of the plan by an empty result (the plan is unreliable). */
+export function hasEmptyResult(planJson: string): boolean {
+  return planJson.includes('"EMPTY_RESULT"');
+}
 
 /** What one statement needs from one dataset. */
 export interface ScanNeed {

@@ -1,0 +1,185 @@
+/**
+ * The server's one typed configuration object: every limit and default lives here, each with the
+ * reason for its value, and `resolveConfig` is the single place that validates user input (CLI
+ * flags, tests, embedding code) before anything starts.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { Errors, OpsbookError } from './errors';
+import { LOG_LEVELS, LogLevel } from './log';
+
+/** The complete, validated server configuration (what `resolveConfig` returns). */
+export interface ServerConfig {
+  /** Interface to bind. Loopback by default: a notebook server runs code-adjacent tools and holds
+   * data, so exposing it to the network must be a deliberate choice. */
+  host: string;
+  /** TCP port; 8888 like Jupyter so muscle memory works; 0 picks a free port (tests). */
+  port: number;
+  /** Root of the notebooks and files the contents API exposes; nothing outside it is reachable. */
+  notebookDir: string;
+  /** Directory of telemetry datasets (Parquet, CSV, Arrow IPC), or null when none is served. */
+  dataDir: string | null;
+  /** The built frontend (index.html, bundles, `schemas/`, `themes/`). */
+  appDir: string;
+  /** Server state (checkpoints, settings, workspaces, trash). Hidden inside the notebook root by
+   * default so it travels with the notebooks, and never listed by the contents API. */
+  stateDir: string;
+  /** Token for the first user; null means "take it from the users file or generate one". */
+  token: string | null;
+  /** Skip authentication. Only accepted on a loopback host, where the OS user is the only user. */
+  noAuth: boolean;
+  /** JSON users file giving several people distinct identities (and tokens) on one server. */
+  usersFile: string | null;
+  /** Largest request body accepted: 50 MB covers big notebooks with images; uploads above the
+   * frontend's 15 MB chunk size arrive in chunks anyway. */
+  maxBodyBytes: number;
+  /** Largest file the contents API returns inline (JSON/base64 in memory); bigger files are
+   * still reachable through `/files/` which streams them. */
+  maxContentsReadBytes: number;
+  /** How long deleted files stay in `<stateDir>/trash` (recoverable by hand) before a later
+   * delete purges them: a week covers "I deleted the wrong notebook on Friday". */
+  trashRetentionMs: number;
+  /** Per-query time limit for dataset queries, in the browser and on the server: long enough for
+   * a full scan of a few GB of Parquet, short enough that a runaway query does not hold a core. */
+  queryTimeoutMs: number;
+  /** DuckDB memory limit (server and browser): bounded so one query cannot exhaust the machine. */
+  queryMemoryLimit: string;
+  /** Threads of the server's DuckDB instance: 2 keeps dataset requests from starving the event
+   * loop's machine while still using parallel Parquet decoding. */
+  duckdbThreads: number;
+  /** Rows per Arrow record batch streamed to the browser: large enough to amortise per-batch IPC
+   * overhead, small enough to keep server memory per request in the low megabytes. */
+  arrowBatchRows: number;
+  /** Bytes of gzip-compressed static files kept in memory: the whole app is ~2.5 MB gzip, so 64 MB
+   * holds several builds' worth without growing unbounded. */
+  staticGzipCacheBytes: number;
+  /** Shortest accepted token: 16 characters keeps guessing impractical even for hand-picked ones. */
+  minTokenLength: number;
+  /** Minimum level of log lines written. */
+  logLevel: LogLevel;
+}
+
+/** What callers may pass: everything optional except where the notebooks live. */
+export type ServerConfigInput = Partial<ServerConfig> & { notebookDir: string };
+
+/** Repository root seen from this file (`packages/server/src` or `packages/server/lib`). */
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+/** Defaults for everything that does not depend on other fields. */
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8888,
+  dataDir: null,
+  appDir: path.join(REPO_ROOT, 'build', 'app'),
+  token: null,
+  noAuth: false,
+  usersFile: null,
+  maxBodyBytes: 50 * 1024 * 1024,
+  maxContentsReadBytes: 100 * 1024 * 1024,
+  trashRetentionMs: 7 * 24 * 3600 * 1000,
+  queryTimeoutMs: 30_000,
+  queryMemoryLimit: '2GB',
+  duckdbThreads: 2,
+  arrowBatchRows: 16_384,
+  staticGzipCacheBytes: 64 * 1024 * 1024,
+  minTokenLength: 16,
+  logLevel: 'info'
+} satisfies Omit<ServerConfig, 'notebookDir' | 'stateDir'>;
+
+/** Hosts on which `noAuth` is accepted: only the local machine can reach them. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
+
+/** Whether `host` only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.includes(host.replace(/^\[|\]$/g, '').toLowerCase());
+}
+
+/**
+ * Fills in defaults and validates a configuration; throws an `OpsbookError` naming the offending
+ * field and what to do. Idempotent, so `createServer` can call it again on a resolved config.
+ */
+export function resolveConfig(input: ServerConfigInput): ServerConfig {
+  if (!input || typeof input.notebookDir !== 'string' || input.notebookDir === '') {
+    throw new OpsbookError(Errors.configMissing('notebookDir', '--notebooks DIR'));
+  }
+  const notebookDir = path.resolve(input.notebookDir);
+  const config: ServerConfig = {
+    ...DEFAULTS,
+    ...dropUndefined(input),
+    notebookDir,
+    stateDir: path.resolve(input.stateDir ?? path.join(notebookDir, '.opsbook'))
+  };
+  config.dataDir = config.dataDir === null ? null : path.resolve(config.dataDir);
+  config.appDir = path.resolve(config.appDir);
+  config.usersFile = config.usersFile === null ? null : path.resolve(config.usersFile);
+
+  requireDirectory('notebookDir', config.notebookDir);
+  if (config.dataDir !== null) {
+    requireDirectory('dataDir', config.dataDir);
+  }
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    throw new OpsbookError(Errors.configInvalid('port', String(config.port), 'an integer 0-65535'));
+  }
+  if (typeof config.host !== 'string' || config.host === '') {
+    throw new OpsbookError(Errors.configInvalid('host', String(config.host), 'a host name or IP'));
+  }
+  if (config.noAuth && !isLoopbackHost(config.host)) {
+    throw new OpsbookError(Errors.noAuthOnPublicHost(config.host));
+  }
+  if (config.token !== null && config.token.length < config.minTokenLength) {
+    throw new OpsbookError(Errors.tokenTooShort('token', config.minTokenLength));
+  }
+  for (const key of [
+    'maxBodyBytes',
+    'maxContentsReadBytes',
+    'trashRetentionMs',
+    'queryTimeoutMs',
+    'duckdbThreads',
+    'arrowBatchRows',
+    'staticGzipCacheBytes'
+  ] as const) {
+    const value = config[key];
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new OpsbookError(Errors.configInvalid(key, String(value), 'a positive integer'));
+    }
+  }
+  if (!/^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i.test(config.queryMemoryLimit)) {
+    throw new OpsbookError(
+      Errors.configInvalid('queryMemoryLimit', config.queryMemoryLimit, "a size like '2GB'")
+    );
+  }
+  if (!LOG_LEVELS.includes(config.logLevel)) {
+    throw new OpsbookError(
+      Errors.configInvalid('logLevel', String(config.logLevel), LOG_LEVELS.join(', '))
+    );
+  }
+  return config;
+}
+
+/** Drops keys explicitly set to undefined so they do not override defaults. */
+function dropUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function requireDirectory(field: string, dir: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch {
+    throw new OpsbookError(Errors.configDirectoryMissing(field, dir));
+  }
+  if (!stat.isDirectory()) {
+    throw new OpsbookError(Errors.configDirectoryMissing(field, dir));
+  }
+}
+
+/** Version of this package, shown as the app version. */
+export function packageVersion(): string {
+  try {
+    const text = fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8');
+    return (JSON.parse(text) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}

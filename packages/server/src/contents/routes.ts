@@ -1,0 +1,113 @@
+/**
+ * `/api/contents` routes: Jupyter's contents REST API (GET/PUT/POST/PATCH/DELETE and
+ * checkpoints) over `ContentsStore`. URL paths are decoded segment by segment here, which is
+ * where `..`, `%2e%2e`, `%2f`, `%00`, absolute and drive paths get refused.
+ */
+import { Errors, OpsbookError } from '../errors';
+import { isObject, readJson, RequestContext, Router, sendEmpty, sendJson } from '../http/router';
+import { Checkpoints } from './checkpoints';
+import { decodeRawPath, parseApiPath } from './paths';
+import type { ContentsModel, ContentsStore } from './store';
+
+/** What the contents routes need. */
+export interface ContentsRoutesOptions {
+  store: ContentsStore;
+  checkpoints: Checkpoints;
+  maxBodyBytes: number;
+}
+
+const CHECKPOINTS = /^\/api\/contents(?:\/(?<path>.*?))?\/checkpoints\/?$/;
+const CHECKPOINT = /^\/api\/contents(?:\/(?<path>.*?))?\/checkpoints\/(?<id>[^/]+)$/;
+const CONTENTS = /^\/api\/contents(?:\/(?<path>.*))?$/;
+
+/** Registers the contents routes (checkpoint routes first: they are more specific). */
+export function addContentsRoutes(router: Router, options: ContentsRoutesOptions): void {
+  const { store, checkpoints, maxBodyBytes } = options;
+  const segmentsOf = (ctx: RequestContext): string[] => decodeRawPath(ctx.params.path ?? '');
+
+  router
+    .add('GET', CHECKPOINTS, async ctx => {
+      sendJson(ctx.res, 200, await checkpoints.list(segmentsOf(ctx)));
+    })
+    .add('POST', CHECKPOINTS, async ctx => {
+      sendJson(ctx.res, 201, await checkpoints.create(segmentsOf(ctx)));
+    })
+    .add('POST', CHECKPOINT, async ctx => {
+      await checkpoints.restore(segmentsOf(ctx), checkpointId(ctx));
+      sendEmpty(ctx.res, 204);
+    })
+    .add('DELETE', CHECKPOINT, async ctx => {
+      await checkpoints.remove(segmentsOf(ctx), checkpointId(ctx));
+      sendEmpty(ctx.res, 204);
+    })
+    .add('GET', CONTENTS, async ctx => {
+      const model = await store.get(segmentsOf(ctx), {
+        content: flag(ctx, 'content', true),
+        hash: flag(ctx, 'hash', false),
+        type: ctx.query.get('type') || undefined,
+        format: ctx.query.get('format') || undefined
+      });
+      sendJson(ctx.res, 200, model);
+    })
+    .add('PUT', CONTENTS, async ctx => {
+      const segments = segmentsOf(ctx);
+      const body = await readJson(ctx.req, maxBodyBytes);
+      const { model, created } = await store.save(segments, body);
+      sendModel(ctx, created ? 201 : 200, model);
+    })
+    .add('POST', CONTENTS, async ctx => {
+      const dir = segmentsOf(ctx);
+      const body = await readJson(ctx.req, maxBodyBytes);
+      if (!isObject(body)) {
+        throw new OpsbookError(Errors.badModel(dir.join('/'), 'the body must be a JSON object'));
+      }
+      const model =
+        typeof body.copy_from === 'string'
+          ? await store.copy(parseApiPath(body.copy_from), dir)
+          : await store.newUntitled(dir, body);
+      sendModel(ctx, 201, model);
+    })
+    .add('PATCH', CONTENTS, async ctx => {
+      const from = segmentsOf(ctx);
+      const body = await readJson(ctx.req, maxBodyBytes);
+      if (!isObject(body) || typeof body.path !== 'string') {
+        throw new OpsbookError(
+          Errors.badModel(from.join('/'), 'the body must be {"path": "<new path>"}')
+        );
+      }
+      const to = parseApiPath(body.path);
+      const model = await store.rename(from, to);
+      await checkpoints.move(from, to);
+      sendJson(ctx.res, 200, model);
+    })
+    .add('DELETE', CONTENTS, async ctx => {
+      const segments = segmentsOf(ctx);
+      await store.remove(segments);
+      await checkpoints.drop(segments);
+      sendEmpty(ctx.res, 204);
+    });
+}
+
+/** The checkpoint id from the URL, decoded with the same refusal rules as paths. */
+function checkpointId(ctx: RequestContext): string {
+  return decodeRawPath(ctx.params.id).join('/');
+}
+
+/** `?name=0|1|true|false`, anything else falling back to the default (unknown values ignored). */
+function flag(ctx: RequestContext, name: string, fallback: boolean): boolean {
+  const value = ctx.query.get(name);
+  if (value === '1' || value === 'true') {
+    return true;
+  }
+  if (value === '0' || value === 'false') {
+    return false;
+  }
+  return fallback;
+}
+
+/** Sends a model with Jupyter's `Location` header. */
+function sendModel(ctx: RequestContext, status: number, model: ContentsModel): void {
+  const location = '/api/contents/' + model.path.split('/').map(encodeURIComponent).join('/');
+  ctx.res.setHeader('Location', location);
+  sendJson(ctx.res, status, model);
+}

@@ -1,0 +1,356 @@
+/**
+ * DuckDB result chunks -> Arrow IPC stream. `@duckdb/node-api` has no Arrow export, so each
+ * column of a group of chunks is copied into the matching Arrow buffers (typed array + validity
+ * bitmap, or offsets + UTF-8 bytes) and the record batches written with `RecordBatchStreamWriter`
+ * one at a time, waiting for the socket to drain in between: memory stays at about one batch
+ * per request however big the result.
+ *
+ * Type mapping: VARCHAR->Utf8, BOOLEAN->Bool, (U)TINY/SMALL/INT/BIGINT->(Ui|I)nt8/16/32/64,
+ * FLOAT->Float32, DOUBLE->Float64, TIMESTAMP->Timestamp(us), TIMESTAMPTZ->Timestamp(us, UTC),
+ * TIMESTAMP_MS/S/NS->Timestamp(ms/s/ns), DATE->Date(day); anything else -> Utf8 of its text form.
+ */
+import type { ServerResponse } from 'node:http';
+
+import { DuckDBDataChunk, DuckDBResult, DuckDBTypeId, DuckDBVector } from '@duckdb/node-api';
+import {
+  AsyncByteQueue,
+  Bool,
+  DataType,
+  DateDay,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  makeData,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  TimestampMicrosecond,
+  TimestampMillisecond,
+  TimestampNanosecond,
+  TimestampSecond,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+  Utf8
+} from 'apache-arrow';
+import type { Data } from 'apache-arrow';
+
+/** How one result column is converted. */
+interface ColumnKind {
+  arrow: DataType;
+  /** Typed array constructor for fixed-width kinds; null for Bool (a bitmap). */
+  array: TypedArrayConstructor | null;
+  /** Reads a non-null DuckDB item into the array's element type. */
+  read: (item: unknown) => number | bigint;
+}
+
+type TypedArrayConstructor =
+  | Int8ArrayConstructor
+  | Int16ArrayConstructor
+  | Int32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | Uint8ArrayConstructor
+  | Uint16ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigUint64ArrayConstructor
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor;
+
+const num = (item: unknown): number => item as number;
+const big = (item: unknown): bigint => item as bigint;
+/** Timestamp and date values are objects holding their unit's count under one field. */
+const field = (name: 'micros' | 'millis' | 'seconds' | 'nanos' | 'days') => (item: unknown) =>
+  (item as Record<string, number | bigint>)[name];
+
+/** The conversion for a DuckDB type id (null: stringify into Utf8). */
+function kindOf(typeId: DuckDBTypeId): ColumnKind | null {
+  switch (typeId) {
+    case DuckDBTypeId.BOOLEAN:
+      return { arrow: new Bool(), array: null, read: num };
+    case DuckDBTypeId.TINYINT:
+      return { arrow: new Int8(), array: Int8Array, read: num };
+    case DuckDBTypeId.SMALLINT:
+      return { arrow: new Int16(), array: Int16Array, read: num };
+    case DuckDBTypeId.INTEGER:
+      return { arrow: new Int32(), array: Int32Array, read: num };
+    case DuckDBTypeId.BIGINT:
+      return { arrow: new Int64(), array: BigInt64Array, read: big };
+    case DuckDBTypeId.UTINYINT:
+      return { arrow: new Uint8(), array: Uint8Array, read: num };
+    case DuckDBTypeId.USMALLINT:
+      return { arrow: new Uint16(), array: Uint16Array, read: num };
+    case DuckDBTypeId.UINTEGER:
+      return { arrow: new Uint32(), array: Uint32Array, read: num };
+    case DuckDBTypeId.UBIGINT:
+      return { arrow: new Uint64(), array: BigUint64Array, read: big };
+    case DuckDBTypeId.FLOAT:
+      return { arrow: new Float32(), array: Float32Array, read: num };
+    case DuckDBTypeId.DOUBLE:
+      return { arrow: new Float64(), array: Float64Array, read: num };
+    case DuckDBTypeId.TIMESTAMP:
+      return { arrow: new TimestampMicrosecond(), array: BigInt64Array, read: field('micros') };
+    case DuckDBTypeId.TIMESTAMP_TZ:
+      return {
+        arrow: new TimestampMicrosecond('UTC'),
+        array: BigInt64Array,
+        read: field('micros')
+      };
+    case DuckDBTypeId.TIMESTAMP_MS:
+      return { arrow: new TimestampMillisecond(), array: BigInt64Array, read: field('millis') };
+    case DuckDBTypeId.TIMESTAMP_S:
+      return { arrow: new TimestampSecond(), array: BigInt64Array, read: field('seconds') };
+    case DuckDBTypeId.TIMESTAMP_NS:
+      return { arrow: new TimestampNanosecond(), array: BigInt64Array, read: field('nanos') };
+    case DuckDBTypeId.DATE:
+      return { arrow: new DateDay(), array: Int32Array, read: field('days') };
+    default:
+      return null;
+  }
+}
+
+/** The Arrow schema and per-column conversions for a DuckDB result. */
+export class BatchBuilder {
+  readonly schema: Schema;
+  private readonly kinds: (ColumnKind | null)[];
+
+  constructor(result: DuckDBResult) {
+    const names = result.columnNames();
+    this.kinds = names.map((_, i) => kindOf(result.columnTypeId(i)));
+    this.schema = new Schema(
+      names.map((name, i) => new Field(name, this.kinds[i]?.arrow ?? new Utf8(), true))
+    );
+  }
+
+  /** Converts a group of chunks into one record batch. */
+  build(chunks: DuckDBDataChunk[]): RecordBatch {
+    const length = chunks.reduce((n, c) => n + c.rowCount, 0);
+    const children = this.kinds.map((kind, column) => {
+      const vectors = chunks.map(chunk => chunk.getColumnVector(column));
+      return kind === null ? utf8Data(vectors, length) : fixedData(kind, vectors, length);
+    });
+    const data = makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children });
+    return new RecordBatch(this.schema, data);
+  }
+}
+
+/** Validity bitmap (bit set = value present) being filled row by row. */
+class Validity {
+  readonly bits: Uint8Array;
+  nullCount = 0;
+
+  constructor(length: number) {
+    this.bits = new Uint8Array((length + 7) >> 3);
+  }
+
+  set(row: number, present: boolean): void {
+    if (present) {
+      this.bits[row >> 3] |= 1 << (row & 7);
+    } else {
+      this.nullCount++;
+    }
+  }
+
+  /** Arrow omits the bitmap when nothing is null. */
+  get bitmap(): Uint8Array | undefined {
+    return this.nullCount > 0 ? this.bits : undefined;
+  }
+}
+
+/** Fixed-width columns: values written straight into the typed array. */
+function fixedData(kind: ColumnKind, vectors: DuckDBVector[], length: number): Data {
+  if (kind.array === null) {
+    return boolData(kind, vectors, length);
+  }
+  const validity = new Validity(length);
+  const values = new kind.array(length);
+  const isBig = values instanceof BigInt64Array || values instanceof BigUint64Array;
+  let row = 0;
+  for (const vector of vectors) {
+    const count = vector.itemCount;
+    for (let i = 0; i < count; i++, row++) {
+      const item = vector.getItem(i);
+      validity.set(row, item !== null);
+      if (item !== null) {
+        const v = kind.read(item);
+        values[row] = isBig ? (typeof v === 'bigint' ? v : BigInt(v)) : Number(v);
+      }
+    }
+  }
+  // makeData's overloads are per concrete type; the kind table guarantees the pairing.
+  return makeData({
+    type: kind.arrow,
+    length,
+    nullCount: validity.nullCount,
+    nullBitmap: validity.bitmap,
+    data: values
+  } as Parameters<typeof makeData>[0]);
+}
+
+/** Boolean columns: Arrow stores the values as a bitmap too. */
+function boolData(kind: ColumnKind, vectors: DuckDBVector[], length: number): Data {
+  const validity = new Validity(length);
+  const bits = new Uint8Array((length + 7) >> 3);
+  let row = 0;
+  for (const vector of vectors) {
+    const count = vector.itemCount;
+    for (let i = 0; i < count; i++, row++) {
+      const item = vector.getItem(i);
+      validity.set(row, item !== null);
+      if (item) {
+        bits[row >> 3] |= 1 << (row & 7);
+      }
+    }
+  }
+  return makeData({
+    type: kind.arrow as Bool,
+    length,
+    nullCount: validity.nullCount,
+    nullBitmap: validity.bitmap,
+    data: bits
+  });
+}
+
+/** Utf8 columns (VARCHAR, and the text form of every unmapped type). */
+function utf8Data(vectors: DuckDBVector[], length: number): Data {
+  const validity = new Validity(length);
+  const strings: string[] = new Array<string>(length);
+  let bytes = 0;
+  let row = 0;
+  for (const vector of vectors) {
+    const count = vector.itemCount;
+    for (let i = 0; i < count; i++, row++) {
+      const item = vector.getItem(i);
+      validity.set(row, item !== null);
+      const text = item === null ? '' : typeof item === 'string' ? item : String(item);
+      strings[row] = text;
+      bytes += Buffer.byteLength(text, 'utf8');
+    }
+  }
+  const data = Buffer.allocUnsafe(bytes);
+  const offsets = new Int32Array(length + 1);
+  let position = 0;
+  for (let r = 0; r < length; r++) {
+    position += data.write(strings[r], position, 'utf8');
+    offsets[r + 1] = position;
+  }
+  return makeData({
+    type: new Utf8(),
+    length,
+    nullCount: validity.nullCount,
+    nullBitmap: validity.bitmap,
+    valueOffsets: offsets,
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  });
+}
+
+/**
+ * The byte sink the Arrow writer writes into: it keeps the pieces for us to send (instead of
+ * queueing them for an async reader), so we control when the next batch is produced.
+ */
+class CollectingSink extends AsyncByteQueue {
+  private pieces: Uint8Array[] = [];
+
+  override write(value: Uint8Array): void {
+    if (value.byteLength > 0) {
+      this.pieces.push(value);
+    }
+  }
+
+  take(): Uint8Array[] {
+    const out = this.pieces;
+    this.pieces = [];
+    return out;
+  }
+}
+
+/** Writes Arrow IPC stream bytes to an HTTP response with backpressure. */
+export class ArrowResponseWriter {
+  private readonly sink = new CollectingSink();
+  private readonly writer = new RecordBatchStreamWriter();
+
+  constructor(
+    private readonly res: ServerResponse,
+    schema: Schema
+  ) {
+    this.writer.reset(this.sink, schema);
+  }
+
+  /** Writes one batch and waits until the socket accepted it (or the client left). */
+  async write(batch: RecordBatch): Promise<void> {
+    if (batch.numRows > 0) {
+      this.writer.write(batch);
+    }
+    await this.flush();
+  }
+
+  /** Writes the end-of-stream marker and ends the response. */
+  async end(): Promise<void> {
+    this.writer.finish();
+    await this.flush();
+    this.res.end();
+  }
+
+  private async flush(): Promise<void> {
+    let full = false;
+    for (const piece of this.sink.take()) {
+      full = !this.res.write(piece) || full;
+    }
+    if (full && !this.res.destroyed) {
+      await waitForDrain(this.res);
+    }
+  }
+}
+
+/** Resolves when the socket can take more, or is gone; leaves no listeners behind. */
+function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise(resolve => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Streams a DuckDB result as Arrow record batches of about `batchRows` rows; returns the row count. */
+export async function streamResult(
+  result: DuckDBResult,
+  res: ServerResponse,
+  batchRows: number,
+  onSchema: () => void
+): Promise<number> {
+  const builder = new BatchBuilder(result);
+  let chunk = await result.fetchChunk();
+  onSchema();
+  const out = new ArrowResponseWriter(res, builder.schema);
+  let rows = 0;
+  let group: DuckDBDataChunk[] = [];
+  let groupRows = 0;
+  while (chunk && chunk.rowCount > 0 && !res.destroyed) {
+    group.push(chunk);
+    groupRows += chunk.rowCount;
+    if (groupRows >= batchRows) {
+      await out.write(builder.build(group));
+      rows += groupRows;
+      group = [];
+      groupRows = 0;
+    }
+    chunk = await result.fetchChunk();
+  }
+  if (groupRows > 0 && !res.destroyed) {
+    await out.write(builder.build(group));
+    rows += groupRows;
+  }
+  if (!res.destroyed) {
+    await out.end();
+  }
+  return rows;
+}

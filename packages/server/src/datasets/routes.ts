@@ -1,0 +1,267 @@
+/**
+ * `/api/datasets` routes:
+ * - `GET /api/datasets`: the catalog `{datasets, skipped}`;
+ * - `GET /api/datasets/<file>`: the raw file, with byte ranges (DuckDB-WASM reads Parquet by range);
+ * - `GET /api/datasets/<name>/arrow?columns=a,b&start=ISO&end=ISO&limit=N`: just those columns of
+ *   the rows whose time column is in [start, end], as an Arrow IPC stream (chunked; the row count
+ *   is not known before streaming). For Parquet, DuckDB pushes the projection and the time filter
+ *   into the scan, skipping row groups by their min/max statistics.
+ */
+import type { DuckDBValue } from '@duckdb/node-api';
+import { timestampNanosValue, timestampTZValue, timestampValue } from '@duckdb/node-api';
+
+import { Errors, OpsbookError } from '../errors';
+import { BASE_HEADERS, RequestContext, Router, sendJson } from '../http/router';
+import type { FileSender } from '../http/static';
+import { streamResult } from './arrow';
+import { Catalog, cleanMessage, scanFunction } from './catalog';
+import type { CatalogItem } from './model';
+import { Engine, sqlIdentifier } from './engine';
+import { streamIpcFile } from './ipcfile';
+
+/** Options of the dataset routes. */
+export interface DatasetRoutesOptions {
+  /** Null when no data directory is configured (every route then answers 404 saying so). */
+  catalog: Catalog | null;
+  engine: () => Promise<Engine>;
+  sender: FileSender;
+  queryTimeoutMs: number;
+  arrowBatchRows: number;
+}
+
+const MIME: Record<string, string> = {
+  parquet: 'application/vnd.apache.parquet',
+  csv: 'text/csv; charset=utf-8',
+  arrow: 'application/vnd.apache.arrow.file',
+  arrows: 'application/vnd.apache.arrow.stream'
+};
+
+/** A validated `/arrow` request. */
+export interface ArrowQuery {
+  columns: string[];
+  /** Inclusive bounds in epoch microseconds. */
+  start: bigint | null;
+  end: bigint | null;
+  limit: number | null;
+}
+
+/** Registers the dataset routes. */
+export function addDatasetRoutes(router: Router, options: DatasetRoutesOptions): void {
+  const catalog = (): Catalog => {
+    if (!options.catalog) {
+      throw new OpsbookError(Errors.datasetsDisabled());
+    }
+    return options.catalog;
+  };
+
+  router
+    .add('GET', /^\/api\/datasets\/?$/, async ctx => {
+      const { items, skipped } = await catalog().list();
+      sendJson(ctx.res, 200, { datasets: items.map(i => i.entry), skipped });
+    })
+    .add('GET', /^\/api\/datasets\/(?<name>[^/]+)\/arrow\/?$/, async ctx => {
+      const item = await catalog().byName(decodeParam(ctx.params.name));
+      await sendArrow(ctx, item, parseArrowQuery(ctx.query, item), options);
+    })
+    .add('GET', /^\/api\/datasets\/(?<file>[^/]+)$/, async ctx => {
+      const item = await catalog().byFile(decodeParam(ctx.params.file));
+      await options.sender.send(ctx.req, ctx.res, item.path, {
+        cacheControl: 'no-cache',
+        contentType: MIME[item.entry.format],
+        ranges: true
+      });
+    });
+}
+
+/** Validates `columns`, `start`, `end` and `limit` against the dataset. */
+export function parseArrowQuery(query: URLSearchParams, item: CatalogItem): ArrowQuery {
+  const { entry } = item;
+  if (entry.error) {
+    throw new OpsbookError({ ...Errors.datasetUnreadable(entry.file, ''), message: entry.error });
+  }
+  const valid = entry.columns.map(c => c.name);
+  const asked = (query.get('columns') ?? '')
+    .split(',')
+    .map(c => c.trim())
+    .filter(Boolean);
+  for (const column of asked) {
+    if (!valid.includes(column)) {
+      throw new OpsbookError(Errors.unknownColumn(column, entry.name, valid));
+    }
+  }
+  const columns = asked.length > 0 ? [...new Set(asked)] : valid;
+  const start = parseTime(query, 'start');
+  const end = parseTime(query, 'end');
+  if ((start !== null || end !== null) && entry.timeColumn === null) {
+    throw new OpsbookError(Errors.noTimeColumn(entry.name));
+  }
+  const limitText = query.get('limit');
+  let limit: number | null = null;
+  if (limitText !== null && limitText !== '') {
+    limit = /^\d{1,15}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!Number.isSafeInteger(limit)) {
+      throw new OpsbookError(Errors.badQueryParam('limit', limitText, 'a non-negative integer'));
+    }
+  }
+  return { columns, start, end, limit };
+}
+
+/**
+ * ISO 8601 -> epoch microseconds, keeping sub-millisecond digits. A time without an offset is
+ * UTC (telemetry timestamps are), not the server's local time as `Date.parse` would assume.
+ */
+export function parseIsoMicros(text: string): bigint | null {
+  const m =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2})?(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(
+      text.trim()
+    );
+  if (!m) {
+    return null;
+  }
+  const [, date, hhmm = '00:00', ss = ':00', digits = '', zone = 'Z'] = m;
+  const fraction = digits.padEnd(6, '0').slice(0, 6);
+  const offset = zone.toUpperCase() === 'Z' ? 'Z' : zone.replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = Date.parse(`${date}T${hhmm}${ss}.${fraction.slice(0, 3)}${offset}`);
+  if (!Number.isFinite(ms)) {
+    return null;
+  }
+  return BigInt(ms) * 1000n + BigInt(Number(fraction.slice(3)));
+}
+
+function parseTime(query: URLSearchParams, name: 'start' | 'end'): bigint | null {
+  const text = query.get(name);
+  if (text === null || text === '') {
+    return null;
+  }
+  const micros = parseIsoMicros(text);
+  if (micros === null) {
+    throw new OpsbookError(
+      Errors.badQueryParam(name, text, 'an ISO 8601 time like 2024-01-01T00:00:00Z')
+    );
+  }
+  return micros;
+}
+
+/** A bound value for a time bound, in the time column's own type (keeps Parquet pushdown exact). */
+function timeValue(type: string, micros: bigint): DuckDBValue {
+  if (type === 'TIMESTAMP_NS') {
+    return timestampNanosValue(micros * 1000n);
+  }
+  if (type === 'TIMESTAMP WITH TIME ZONE') {
+    return timestampTZValue(micros);
+  }
+  return timestampValue(micros);
+}
+
+/**
+ * The SELECT for an `/arrow` request on a DuckDB-readable file. Only validated column names (as
+ * quoted identifiers) enter the SQL text; the file path, time bounds and limit are bound values.
+ */
+export function buildSelect(
+  item: CatalogItem,
+  query: ArrowQuery
+): { sql: string; values: DuckDBValue[] } {
+  const { entry } = item;
+  if (entry.format !== 'parquet' && entry.format !== 'csv') {
+    throw new Error(`buildSelect called for a ${entry.format} dataset`);
+  }
+  const values: DuckDBValue[] = [item.path];
+  const where: string[] = [];
+  const timeType = entry.columns.find(c => c.name === entry.timeColumn)?.type ?? 'TIMESTAMP';
+  for (const [bound, op] of [
+    [query.start, '>='],
+    [query.end, '<=']
+  ] as const) {
+    if (bound !== null && entry.timeColumn) {
+      where.push(`${sqlIdentifier(entry.timeColumn)} ${op} ?`);
+      values.push(timeValue(timeType, bound));
+    }
+  }
+  let sql = `SELECT ${query.columns.map(sqlIdentifier).join(', ')} FROM ${scanFunction(entry.format)}`;
+  if (where.length > 0) {
+    sql += ` WHERE ${where.join(' AND ')}`;
+  }
+  if (query.limit !== null) {
+    sql += ' LIMIT ?';
+    values.push(BigInt(query.limit));
+  }
+  return { sql, values };
+}
+
+async function sendArrow(
+  ctx: RequestContext,
+  item: CatalogItem,
+  query: ArrowQuery,
+  options: DatasetRoutesOptions
+): Promise<void> {
+  const { entry } = item;
+  const abort = new AbortController();
+  ctx.res.on('close', () => {
+    if (!ctx.res.writableFinished) {
+      abort.abort();
+    }
+  });
+  const writeHead = (): void => {
+    ctx.res.writeHead(200, {
+      ...BASE_HEADERS,
+      'Content-Type': 'application/vnd.apache.arrow.stream',
+      'Cache-Control': 'no-store'
+    });
+  };
+  let rows: number;
+  if (entry.format === 'arrow' || entry.format === 'arrows') {
+    const ms = (us: bigint | null): number | null => (us === null ? null : Number(us) / 1000);
+    rows = await streamIpcFile(
+      item.path,
+      ctx.res,
+      {
+        columns: query.columns,
+        timeColumn: entry.timeColumn,
+        startMs: ms(query.start),
+        endMs: ms(query.end),
+        limit: query.limit
+      },
+      writeHead
+    );
+  } else {
+    const engine = await options.engine();
+    const { sql, values } = buildSelect(item, query);
+    try {
+      rows = await engine.withConnection(
+        entry.name,
+        options.queryTimeoutMs,
+        abort.signal,
+        async connection =>
+          streamResult(
+            await connection.stream(sql, values),
+            ctx.res,
+            options.arrowBatchRows,
+            writeHead
+          )
+      );
+    } catch (err) {
+      if (abort.signal.aborted) {
+        // The client went away and we interrupted its query: nothing to report to anyone.
+        ctx.log.debug(`Query on ${entry.file} interrupted: the client disconnected`);
+        return;
+      }
+      // DuckDB errors before the first byte (the file changed since it was listed, say) are
+      // the file's fault: 422 naming it. Later ones can only cut the stream.
+      if (err instanceof OpsbookError || ctx.res.headersSent || !/Error: /.test(String(err))) {
+        throw err;
+      }
+      throw new OpsbookError(
+        Errors.datasetUnreadable(entry.file, cleanMessage(err, item.path, entry.file))
+      );
+    }
+  }
+  ctx.log.debug(`Streamed ${rows} rows of ${query.columns.length} columns from ${entry.file}`);
+}
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}

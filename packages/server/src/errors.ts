@@ -1,0 +1,229 @@
+/**
+ * The catalog of every error a user can see, from the CLI or over HTTP. Each entry says what was
+ * wrong, where, and what to do; handlers throw `new OpsbookError(Errors.x(...))` and the router
+ * turns it into Jupyter's error shape `{message, reason}` with the entry's status.
+ */
+
+/** One user-facing error: HTTP status (also used for CLI exit semantics), short reason, message. */
+export interface ErrorInfo {
+  status: number;
+  reason: string;
+  message: string;
+}
+
+/** An error carrying a catalog entry; anything else reaching the router is a 500. */
+export class OpsbookError extends Error {
+  readonly status: number;
+  readonly reason: string;
+
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = 'OpsbookError';
+    this.status = info.status;
+    this.reason = info.reason;
+  }
+}
+
+/**
+ * A refused path (traversal, symlink escape): answered exactly like a missing file so probing
+ * learns nothing, and logged as a warning naming the request.
+ */
+export class PathRefusedError extends OpsbookError {
+  /** Why the path was refused (for the log only, never sent to the client). */
+  readonly detail: string;
+
+  constructor(shownPath: string, detail: string) {
+    super(Errors.contentNotFound(shownPath));
+    this.name = 'PathRefusedError';
+    this.detail = detail;
+  }
+}
+
+const e = (status: number, reason: string, message: string): ErrorInfo => ({
+  status,
+  reason,
+  message
+});
+
+/** The catalog. Keep messages actionable: what, where, what to do. */
+export const Errors = {
+  // Configuration and start-up.
+  configMissing: (field: string, flag: string) =>
+    e(400, 'Bad Configuration', `Missing configuration '${field}': pass ${flag}.`),
+  configInvalid: (field: string, value: string, expected: string) =>
+    e(400, 'Bad Configuration', `Invalid '${field}' value '${value}': expected ${expected}.`),
+  configDirectoryMissing: (field: string, dir: string) =>
+    e(
+      400,
+      'Bad Configuration',
+      `'${field}' is not an existing directory: ${dir}. Create it or fix the path.`
+    ),
+  noAuthOnPublicHost: (host: string) =>
+    e(
+      400,
+      'Bad Configuration',
+      `--no-auth is only allowed on a loopback host (127.0.0.1, ::1, localhost), but the host is '${host}'. ` +
+        'Anyone on the network could read and write your notebooks: remove --no-auth or bind to 127.0.0.1.'
+    ),
+  tokenTooShort: (where: string, min: number) =>
+    e(
+      400,
+      'Bad Configuration',
+      `The ${where} is too short: use at least ${min} characters (or omit it to get a random one).`
+    ),
+  usersFileUnreadable: (file: string, detail: string) =>
+    e(400, 'Bad Users File', `Cannot read the users file ${file}: ${detail}.`),
+  usersFileInvalid: (file: string, detail: string) =>
+    e(
+      400,
+      'Bad Users File',
+      `Invalid users file ${file}: ${detail}. Expected {"users": [{"username": "ana", "display_name": "Ana Silva", "color": "#1f77b4", "token": "..."}]}.`
+    ),
+
+  // Authentication and request checks.
+  forbidden: () =>
+    e(
+      403,
+      'Forbidden',
+      'Missing or invalid token: open the URL printed by `opsbook serve` (it ends with ?token=...) or send the header `Authorization: token <token>`.'
+    ),
+  originRejected: (origin: string) =>
+    e(
+      403,
+      'Forbidden',
+      `Cross-origin request from '${origin}' refused: open Opsbook from its own address.`
+    ),
+  hostRejected: (host: string) =>
+    e(
+      403,
+      'Forbidden',
+      `Host header '${host}' refused: this server is bound to a loopback address; open it as http://localhost or http://127.0.0.1.`
+    ),
+
+  // Generic HTTP.
+  routeNotFound: (method: string, path: string) =>
+    e(404, 'Not Found', `No route for ${method} ${path}.`),
+  methodNotAllowed: (method: string, path: string, allowed: string[]) =>
+    e(
+      405,
+      'Method Not Allowed',
+      `${method} is not supported on ${path}; use ${allowed.join(', ')}.`
+    ),
+  bodyTooLarge: (limit: number) =>
+    e(413, 'Payload Too Large', `Request body over the ${limit} byte limit (maxBodyBytes).`),
+  badJson: (where: string, detail: string) =>
+    e(400, 'Bad Request', `The ${where} is not valid JSON: ${detail}.`),
+  badQueryParam: (param: string, value: string, expected: string) =>
+    e(400, 'Bad Request', `Invalid query parameter '${param}=${value}': expected ${expected}.`),
+  internal: () =>
+    e(500, 'Internal Server Error', 'Internal server error; the server log has the details.'),
+
+  // Contents.
+  contentNotFound: (path: string) => e(404, 'Not Found', `No file or directory at '${path}'.`),
+  badModel: (path: string, detail: string) =>
+    e(400, 'Bad Request', `Invalid contents model for '${path}': ${detail}.`),
+  badNotebook: (path: string, detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid notebook '${path}': ${detail}. Expected nbformat 4 JSON with a 'cells' array.`
+    ),
+  unreadableNotebook: (path: string, detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Unreadable notebook '${path}': ${detail}. Open it with the text editor to repair it.`
+    ),
+  fileTooLarge: (path: string, size: number, limit: number) =>
+    e(
+      413,
+      'Payload Too Large',
+      `'${path}' is ${size} bytes, over the ${limit} byte limit for opening files (maxContentsReadBytes); download it from /files/${path} instead.`
+    ),
+  alreadyExists: (path: string) =>
+    e(409, 'Conflict', `'${path}' already exists: choose another name or delete it first.`),
+  notADirectory: (path: string) => e(400, 'Bad Request', `'${path}' is not a directory.`),
+  cannotCopyDirectory: (path: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Cannot copy directory '${path}': only files and notebooks can be copied.`
+    ),
+  checkpointNotFound: (path: string, id: string) =>
+    e(404, 'Not Found', `No checkpoint '${id}' for '${path}'.`),
+  chunkOutOfOrder: (path: string, chunk: number) =>
+    e(
+      400,
+      'Bad Request',
+      `Upload chunk ${chunk} for '${path}' arrived without the earlier chunks; restart the upload.`
+    ),
+
+  // JupyterLab services.
+  settingsNotFound: (id: string) =>
+    e(
+      404,
+      'Not Found',
+      `No settings schema for plugin '${id}': is its package bundled in the app?`
+    ),
+  settingsInvalid: (id: string, detail: string) =>
+    e(400, 'Bad Request', `Invalid settings for '${id}': ${detail}.`),
+  badName: (kind: string, name: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid ${kind} name '${name}': use letters, digits, '-', '_' and '.', not starting with '.'.`
+    ),
+  permissionsInvalid: (value: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid permissions query '${value}': expected JSON like {"contents":["read","write"]}.`
+    ),
+  appNotBuilt: (indexPath: string) =>
+    e(
+      500,
+      'App Not Built',
+      `The app page is missing (${indexPath}): build the frontend first, or pass --app-dir.`
+    ),
+
+  // Datasets.
+  datasetsDisabled: () =>
+    e(404, 'Not Found', 'No data directory is configured: start the server with --data DIR.'),
+  datasetNotFound: (name: string, available: string[]) =>
+    e(404, 'Not Found', `No dataset '${name}'. Available: ${available.join(', ') || '(none)'}.`),
+  unknownColumn: (column: string, dataset: string, valid: string[]) =>
+    e(
+      400,
+      'Bad Request',
+      `Unknown column '${column}' in dataset '${dataset}'. Valid columns: ${valid.join(', ')}.`
+    ),
+  noTimeColumn: (dataset: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Dataset '${dataset}' has no timestamp column, so 'start' and 'end' cannot be applied.`
+    ),
+  datasetUnreadable: (file: string, detail: string) =>
+    e(
+      422,
+      'Unprocessable Entity',
+      `Cannot read dataset file '${file}': ${detail}. Replace or remove the file.`
+    ),
+  queryTimeout: (dataset: string, ms: number) =>
+    e(
+      504,
+      'Gateway Timeout',
+      `Query on '${dataset}' took longer than ${ms} ms (queryTimeoutMs); narrow the time range or columns.`
+    ),
+  rangeNotSatisfiable: (range: string, size: number) =>
+    e(416, 'Range Not Satisfiable', `Range '${range}' is outside the file (${size} bytes).`),
+
+  // CLI.
+  cliUsage: (detail: string) => e(2, 'Usage', `${detail}\nRun 'opsbook --help' for usage.`),
+  generatorUnavailable: (detail: string) =>
+    e(
+      1,
+      'Generator Unavailable',
+      `The telemetry generator (@opsbook/generator) cannot be loaded: ${detail}. Build it with 'npx tsc -b packages/generator'.`
+    )
+} satisfies Record<string, (...args: never[]) => ErrorInfo>;

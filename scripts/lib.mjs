@@ -1,0 +1,98 @@
+/**
+ * Shared steps of the two quick-start commands (`npm start`, `npm test`): install when the lockfile
+ * changed, build what is stale, and make sure Debian's Chromium is there for browser tests.
+ * Only Node builtins here: these run before node_modules exists.
+ */
+import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs a command in the repo root, streaming its output; throws when it fails. */
+export function run(command, args, options = {}) {
+  console.log(`\n$ ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    throw new Error(`"${[command, ...args].join(' ')}" failed with exit code ${result.status}`);
+  }
+}
+
+/** `npm ci` when node_modules is missing or was installed from another package-lock.json. */
+export function ensureInstalled() {
+  const lock = fs.readFileSync(path.join(ROOT, 'package-lock.json'));
+  const hash = createHash('sha256').update(lock).digest('hex');
+  const stamp = path.join(ROOT, 'node_modules', '.opsbook-lock-sha256');
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) {
+    return;
+  }
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  fs.writeFileSync(stamp, hash);
+}
+
+/** Newest modification time of any file under `dirs` (skipping build output). */
+function newest(dirs) {
+  let latest = 0;
+  const walk = dir => {
+    if (!fs.existsSync(dir)) return;
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (['node_modules', 'lib', '.generated'].includes(entry.name)) continue;
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else latest = Math.max(latest, fs.statSync(full).mtimeMs);
+    }
+  };
+  dirs.forEach(d => walk(path.join(ROOT, d)));
+  return latest;
+}
+
+/** Compiles the TypeScript packages and builds the app when sources are newer than the build. */
+export function ensureBuilt({ force = false } = {}) {
+  run('npx', ['tsc', '-b']);
+  const index = path.join(ROOT, 'build', 'app', 'index.html');
+  const stale =
+    force ||
+    !fs.existsSync(index) ||
+    fs.statSync(index).mtimeMs < newest(['packages', 'app', 'webpack.config.js', 'package-lock.json']);
+  if (stale) {
+    run('npx', ['webpack', '--mode', 'production']);
+  } else {
+    console.log('\nApp build is up to date (build/app).');
+  }
+}
+
+/** Generates the example telemetry into examples/data when it is not there yet. */
+export function ensureExampleData() {
+  const dir = path.join(ROOT, 'examples', 'data');
+  if (fs.existsSync(path.join(dir, 'spans.parquet'))) {
+    return dir;
+  }
+  run('node', ['packages/server/bin/opsbook.js', 'generate', '--out', dir]);
+  return dir;
+}
+
+/** Installs Debian's Chromium for browser tests when it is missing (as root), else explains. */
+export function ensureChromium() {
+  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (fs.existsSync(chromium)) {
+    return;
+  }
+  const isRoot = process.getuid && process.getuid() === 0;
+  let hasApt = false;
+  try {
+    execFileSync('which', ['apt-get'], { stdio: 'ignore' });
+    hasApt = true;
+  } catch {
+    hasApt = false;
+  }
+  if (!isRoot || !hasApt) {
+    throw new Error(
+      `Browser tests need Chromium at ${chromium}. Install it with "sudo apt-get install chromium" ` +
+        '(Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium binary, then run "npm test" again.'
+    );
+  }
+  run('apt-get', ['update', '-qq']);
+  run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}

@@ -1,0 +1,180 @@
+/**
+ * Test harness for browser tests: a real Opsbook server process on a temporary notebook directory,
+ * and a Chromium page that records every request so tests can prove nothing leaves the machine.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const ROOT = path.join(__dirname, '..');
+export const UI_SPANS = 100_000;
+export const UI_DATA_DIR = path.join(__dirname, '.cache', `data-${UI_SPANS}-42`);
+export const ARTIFACTS = path.join(__dirname, 'artifacts');
+
+/** Chromium flags from DEVELOPERS.md: headless, and no background connections to the internet. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run'
+];
+
+/** A running server: its URL, token, notebook dir and process. */
+export interface ServerHandle {
+  url: string;
+  token: string;
+  notebookDir: string;
+  process: ChildProcess;
+  log: string[];
+  stop(): Promise<void>;
+}
+
+/** Copies the example notebooks into a fresh temp dir and starts `opsbook serve` on port 0. */
+export async function startServer(options: { usersFile?: string; notebookDir?: string } = {}): Promise<ServerHandle> {
+  const notebookDir = options.notebookDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-ui-'));
+  if (!options.notebookDir) {
+    for (const f of fs.readdirSync(path.join(ROOT, 'examples')).filter(f => f.endsWith('.ipynb'))) {
+      fs.copyFileSync(path.join(ROOT, 'examples', f), path.join(notebookDir, f));
+    }
+  }
+  const args = [
+    path.join(ROOT, 'packages/server/bin/opsbook.js'),
+    'serve',
+    '--notebooks', notebookDir,
+    '--data', UI_DATA_DIR,
+    '--port', '0',
+    '--token', 'ui-test-token-0123456789'
+  ];
+  if (options.usersFile) {
+    args.push('--users', options.usersFile);
+  }
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log.join('')}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      log.push(chunk.toString());
+      const match = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(log.join(''));
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', code => reject(new Error(`server exited with ${code}:\n${log.join('')}`)));
+  });
+  return {
+    url,
+    token: 'ui-test-token-0123456789',
+    notebookDir,
+    process: child,
+    log,
+    stop: () =>
+      new Promise(resolve => {
+        if (child.exitCode !== null) {
+          resolve();
+          return;
+        }
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      })
+  };
+}
+
+/** Launches Debian's Chromium with the agreed flags. */
+export async function launchBrowser(): Promise<Browser> {
+  const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  if (!fs.existsSync(executablePath)) {
+    throw new Error(`Chromium not found at ${executablePath}: run "npm test" (it installs it) or apt-get install chromium.`);
+  }
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+}
+
+/** A page that records every URL it requests and every console error. */
+export interface RecordedPage {
+  page: Page;
+  requests: string[];
+  errors: string[];
+}
+
+export async function openPage(browser: Browser): Promise<RecordedPage> {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const errors: string[] = [];
+  page.on('request', r => requests.push(r.url()));
+  page.on('pageerror', e => errors.push(String(e)));
+  page.on('console', m => {
+    if (m.type() === 'error') {
+      errors.push(m.text());
+    }
+  });
+  return { page, requests, errors };
+}
+
+/** Requests that went anywhere but the local server (data: and blob: URLs stay in the page). */
+export function externalRequests(requests: string[], server: ServerHandle): string[] {
+  return requests.filter(u => !u.startsWith(server.url) && !/^(data|blob):/.test(u));
+}
+
+/** Opens a notebook in the app and waits until its kernel is idle. */
+export async function openNotebook(page: Page, server: ServerHandle, name: string): Promise<void> {
+  await page.goto(`${server.url}/lab/tree/${name}?token=${server.token}`);
+  await page.waitForSelector('body[data-opsbook-ready]', { state: 'attached', timeout: 60_000 });
+  await page.waitForSelector('.jp-NotebookPanel .jp-Cell', { timeout: 60_000 });
+  await waitForKernelIdle(page);
+}
+
+/** Waits until the current notebook's kernel exists and is idle. */
+export async function waitForKernelIdle(page: Page, timeout = 60_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
+      const app = (window as any).jupyterapp;
+      const panel = app?.shell.currentWidget;
+      const kernel = panel?.sessionContext?.session?.kernel;
+      return !!kernel && kernel.status === 'idle' && panel.sessionContext.kernelDisplayStatus === 'idle';
+    },
+    undefined,
+    { timeout }
+  );
+}
+
+/** Runs a JupyterLab command in the page. */
+export async function command(page: Page, id: string, args: Record<string, unknown> = {}): Promise<void> {
+  await page.evaluate(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
+    ([id, args]) => (window as any).jupyterapp.commands.execute(id, args),
+    [id, args] as const
+  );
+}
+
+/** Waits until no cell of the current notebook is running or queued. */
+export async function waitForRunsToFinish(page: Page, timeout = 120_000): Promise<void> {
+  await page.waitForFunction(
+    () => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
+      const panel = (window as any).jupyterapp.shell.currentWidget;
+      const busy = panel?.sessionContext?.session?.kernel?.status === 'busy';
+      const pending = document.querySelectorAll('.jp-InputPrompt').length > 0 &&
+        [...document.querySelectorAll('.jp-InputPrompt')].some(p => (p.textContent ?? '').includes('*'));
+      return !busy && !pending;
+    },
+    undefined,
+    { timeout, polling: 250 }
+  );
+}
+
+/** Saves a screenshot as a test artifact. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

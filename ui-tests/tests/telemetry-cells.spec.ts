@@ -1,0 +1,230 @@
+/**
+ * Issue #2, end to end in Chromium: the example notebook runs, every telemetry cell shows a chart
+ * and a table with the right number of rows, a new telemetry cell runs, the chart choice survives
+ * save and reload, a SQL error is reported in its cell, and no request leaves the machine.
+ */
+import { DuckDBInstance } from '@duckdb/node-api';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import {
+  command,
+  externalRequests,
+  launchBrowser,
+  openNotebook,
+  openPage,
+  screenshot,
+  startServer,
+  UI_DATA_DIR,
+  waitForKernelIdle,
+  waitForRunsToFinish,
+  type RecordedPage,
+  type ServerHandle
+} from '../harness';
+
+const NOTEBOOK = 'checkout-incident.ipynb';
+
+interface CellState {
+  id: string;
+  telemetry: boolean;
+  marks: number;
+  mark: string | null;
+  tableRows: number | null;
+  totalRows: number | null;
+  error: string;
+}
+
+/** Reads every cell's rendered state, scrolling each into view so lazy parts render. */
+async function cellStates(page: Page): Promise<CellState[]> {
+  const count = await page.evaluate(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    () => (window as any).jupyterapp.shell.currentWidget.content.widgets.length
+  );
+  const states: CellState[] = [];
+  for (let i = 0; i < count; i++) {
+    await page.evaluate(i => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const cell = (window as any).jupyterapp.shell.currentWidget.content.widgets[i];
+      cell.node.scrollIntoView({ block: 'center' });
+    }, i);
+    await page.waitForTimeout(150);
+    states.push(
+      await page.evaluate(i => {
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        const cell = (window as any).jupyterapp.shell.currentWidget.content.widgets[i];
+        const node: HTMLElement = cell.node;
+        const table = node.querySelector<HTMLElement>('.jp-opsbook-Table');
+        const chart = node.querySelector<HTMLElement>('.jp-opsbook-Chart');
+        return {
+          id: cell.model.id,
+          telemetry: node.classList.contains('jp-opsbook-TelemetryCell'),
+          marks: node.querySelectorAll('.jp-opsbook-Chart svg g[class*="mark-"] path').length,
+          mark: chart?.dataset.mark ?? null,
+          tableRows: table ? Number(table.dataset.rows) : null,
+          totalRows: table ? Number(table.dataset.totalRows) : null,
+          error: node.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')?.textContent ?? ''
+        };
+      }, i)
+    );
+  }
+  return states;
+}
+
+/** The row count each example cell must show, computed by native DuckDB on the same Parquet files. */
+async function expectedRowCounts(): Promise<Map<string, number>> {
+  const notebook = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', NOTEBOOK), 'utf8'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  for (const table of ['spans', 'logs', 'metrics', 'events']) {
+    await connection.run(
+      `CREATE VIEW ${table} AS SELECT * FROM read_parquet('${path.join(UI_DATA_DIR, `${table}.parquet`)}')`
+    );
+  }
+  const counts = new Map<string, number>();
+  for (const cell of notebook.cells) {
+    if (cell.metadata?.opsbook?.kind === 'telemetry') {
+      const sql = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+      const reader = await connection.runAndReadAll(`SELECT count(*) AS n FROM (${sql})`);
+      counts.set(cell.id, Number(reader.getRowObjects()[0].n));
+    }
+  }
+  connection.closeSync();
+  return counts;
+}
+
+describe('telemetry cells in the app', () => {
+  let server: ServerHandle;
+  let browser: Browser;
+  let recorded: RecordedPage;
+
+  beforeAll(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    recorded = await openPage(browser);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('runs the example notebook: every telemetry cell shows a chart and a table with the expected rows', async () => {
+    const { page } = recorded;
+    await openNotebook(page, server, NOTEBOOK);
+    await screenshot(page, '01-opened');
+    await command(page, 'notebook:run-all-cells');
+    await waitForRunsToFinish(page);
+    const expected = await expectedRowCounts();
+    const states = await cellStates(page);
+    const telemetry = states.filter(s => s.telemetry);
+    expect(telemetry.map(s => s.id).sort()).toEqual([...expected.keys()].sort());
+    for (const state of telemetry) {
+      expect({ id: state.id, error: state.error }).toEqual({ id: state.id, error: '' });
+      const rows = expected.get(state.id)!;
+      expect(rows).toBeGreaterThan(0);
+      expect({ id: state.id, total: state.totalRows, shown: state.tableRows }).toEqual({
+        id: state.id,
+        total: rows,
+        shown: Math.min(rows, 1000)
+      });
+      if (state.mark !== 'table') {
+        expect({ id: state.id, hasMarks: state.marks > 0 }).toEqual({ id: state.id, hasMarks: true });
+      }
+    }
+    // The charts the notebook's results call for: lines over time, bars per category, an area.
+    const marks = Object.fromEntries(telemetry.map(s => [s.id, s.mark]));
+    expect(marks).toMatchObject({
+      'latency-p95': 'line',
+      'error-rate': 'line',
+      'slowest-ops': 'bar',
+      'errors-by-endpoint': 'bar',
+      'log-volume': 'area'
+    });
+    await page.evaluate(() =>
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (window as any).jupyterapp.shell.currentWidget.content.widgets[2].node.scrollIntoView()
+    );
+    await screenshot(page, '02-run-all');
+  });
+
+  it('adds a telemetry cell, runs typed SQL, and shows the result', async () => {
+    const { page } = recorded;
+    await command(page, 'notebook:move-cursor-down'); // leave the last cell selected
+    await page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+      notebook.activeCellIndex = notebook.widgets.length - 1;
+    });
+    await command(page, 'opsbook:insert-telemetry-cell');
+    await page.keyboard.type(
+      "SELECT service_name, count(*) AS spans FROM spans WHERE status_code = 'ERROR' GROUP BY ALL ORDER BY spans DESC"
+    );
+    await page.keyboard.press('Shift+Enter');
+    await waitForRunsToFinish(page);
+    const states = await cellStates(page);
+    const added = states.filter(s => s.telemetry).at(-1)!;
+    expect({ error: added.error, mark: added.mark }).toEqual({ error: '', mark: 'bar' });
+    expect(added.marks).toBeGreaterThan(0);
+    expect(added.totalRows).toBeGreaterThan(0);
+    await screenshot(page, '03-new-cell');
+  });
+
+  it('changes the chart type, saves, and keeps outputs and the choice after a reload', async () => {
+    const { page } = recorded;
+    const cell = page.locator('.jp-Cell', { has: page.locator('.jp-opsbook-Chart[data-mark="bar"]') }).last();
+    await cell.scrollIntoViewIfNeeded();
+    await cell.locator('select[name="mark"]').selectOption('point');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('.jp-opsbook-Chart')].some(c => (c as HTMLElement).dataset.mark === 'point')
+    );
+    await command(page, 'docmanager:save');
+    await page.waitForFunction(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      () => !(window as any).jupyterapp.shell.currentWidget.context.model.dirty
+    );
+    const saved = JSON.parse(fs.readFileSync(path.join(server.notebookDir, NOTEBOOK), 'utf8'));
+    const savedCell = saved.cells.at(-1);
+    expect(savedCell.metadata.opsbook.chart.mark).toBe('point');
+    expect(savedCell.outputs[0].data['application/vnd.vegalite.v5+json'].mark.type).toBe('point');
+
+    await page.reload();
+    await page.waitForSelector('body[data-opsbook-ready]', { state: 'attached' });
+    await waitForKernelIdle(page);
+    const states = await cellStates(page);
+    const telemetry = states.filter(s => s.telemetry);
+    expect(telemetry.at(-1)!.mark).toBe('point');
+    expect(telemetry.at(-1)!.marks).toBeGreaterThan(0);
+    expect(telemetry.find(s => s.id === 'latency-p95')!.marks).toBeGreaterThan(0);
+    await screenshot(page, '04-after-reload');
+  });
+
+  it("shows DuckDB's error with its position in the cell, and the notebook keeps working", async () => {
+    const { page } = recorded;
+    await page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+      notebook.activeCellIndex = notebook.widgets.length - 1;
+    });
+    await command(page, 'opsbook:insert-telemetry-cell');
+    await page.keyboard.type('SELECT service_name, no_such_column FROM spans');
+    await page.keyboard.press('Shift+Enter');
+    await waitForRunsToFinish(page);
+    const error = await page.locator('.jp-Cell').last().locator('.jp-OutputArea-output').innerText();
+    expect(error).toContain('Binder Error');
+    expect(error).toContain('no_such_column');
+    expect(error).toContain('line 1, column 21');
+    await screenshot(page, '05-sql-error');
+    // The next cell still runs.
+    await command(page, 'opsbook:insert-telemetry-cell');
+    await page.keyboard.type('SELECT 1 AS ok');
+    await page.keyboard.press('Shift+Enter');
+    await waitForRunsToFinish(page);
+    const states = await cellStates(page);
+    expect(states.at(-1)!.totalRows).toBe(1);
+  });
+
+  it('sent no request beyond the local server', () => {
+    expect(recorded.requests.length).toBeGreaterThan(10);
+    expect(externalRequests(recorded.requests, server)).toEqual([]);
+  });
+});
