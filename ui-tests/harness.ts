@@ -178,3 +178,28 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file });
   return file;
 }
+
+/**
+ * Runs the active cell with Shift+Enter and waits until that cell's run finished (its execution
+ * count is set and its prompt no longer shows "*"). Returns the cell's id.
+ */
+export async function runActiveCell(page: Page, timeout = 120_000): Promise<string> {
+  const id = await page.evaluate(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
+    () => (window as any).jupyterapp.shell.currentWidget.content.activeCell.model.id as string
+  );
+  await page.keyboard.press('Shift+Enter');
+  await page.waitForFunction(
+    id => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
+      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const cell = notebook.widgets.find((c: any) => c.model.id === id);
+      const prompt = cell?.node.querySelector('.jp-InputPrompt')?.textContent ?? '';
+      return !!cell && cell.model.executionCount !== null && !prompt.includes('*');
+    },
+    id,
+    { timeout, polling: 100 }
+  );
+  return id;
+}

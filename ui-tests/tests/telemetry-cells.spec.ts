@@ -13,6 +13,7 @@ import {
   launchBrowser,
   openNotebook,
   openPage,
+  runActiveCell,
   screenshot,
   startServer,
   UI_DATA_DIR,
@@ -149,7 +150,6 @@ describe('telemetry cells in the app', () => {
 
   it('adds a telemetry cell, runs typed SQL, and shows the result', async () => {
     const { page } = recorded;
-    await command(page, 'notebook:move-cursor-down'); // leave the last cell selected
     await page.evaluate(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const notebook = (window as any).jupyterapp.shell.currentWidget.content;
@@ -159,10 +159,9 @@ describe('telemetry cells in the app', () => {
     await page.keyboard.type(
       "SELECT service_name, count(*) AS spans FROM spans WHERE status_code = 'ERROR' GROUP BY ALL ORDER BY spans DESC"
     );
-    await page.keyboard.press('Shift+Enter');
-    await waitForRunsToFinish(page);
-    const states = await cellStates(page);
-    const added = states.filter(s => s.telemetry).at(-1)!;
+    const id = await runActiveCell(page);
+    const added = (await cellStates(page)).find(s => s.id === id)!;
+    expect(added.telemetry).toBe(true);
     expect({ error: added.error, mark: added.mark }).toEqual({ error: '', mark: 'bar' });
     expect(added.marks).toBeGreaterThan(0);
     expect(added.totalRows).toBeGreaterThan(0);
@@ -171,7 +170,7 @@ describe('telemetry cells in the app', () => {
 
   it('changes the chart type, saves, and keeps outputs and the choice after a reload', async () => {
     const { page } = recorded;
-    const cell = page.locator('.jp-Cell', { has: page.locator('.jp-opsbook-Chart[data-mark="bar"]') }).last();
+    const cell = page.locator('.jp-opsbook-TelemetryCell', { has: page.locator('.jp-opsbook-Chart[data-mark="bar"]') }).last();
     await cell.scrollIntoViewIfNeeded();
     await cell.locator('select[name="mark"]').selectOption('point');
     await page.waitForFunction(() =>
@@ -183,7 +182,8 @@ describe('telemetry cells in the app', () => {
       () => !(window as any).jupyterapp.shell.currentWidget.context.model.dirty
     );
     const saved = JSON.parse(fs.readFileSync(path.join(server.notebookDir, NOTEBOOK), 'utf8'));
-    const savedCell = saved.cells.at(-1);
+    // The last telemetry cell (Shift+Enter added an empty code cell after it).
+    const savedCell = saved.cells.filter((c: { metadata: { opsbook?: unknown } }) => c.metadata.opsbook).at(-1);
     expect(savedCell.metadata.opsbook.chart.mark).toBe('point');
     expect(savedCell.outputs[0].data['application/vnd.vegalite.v5+json'].mark.type).toBe('point');
 
@@ -207,20 +207,17 @@ describe('telemetry cells in the app', () => {
     });
     await command(page, 'opsbook:insert-telemetry-cell');
     await page.keyboard.type('SELECT service_name, no_such_column FROM spans');
-    await page.keyboard.press('Shift+Enter');
-    await waitForRunsToFinish(page);
-    const error = await page.locator('.jp-Cell').last().locator('.jp-OutputArea-output').innerText();
+    const failed = await runActiveCell(page);
+    const error = (await cellStates(page)).find(s => s.id === failed)!.error;
     expect(error).toContain('Binder Error');
     expect(error).toContain('no_such_column');
-    expect(error).toContain('line 1, column 21');
+    expect(error).toContain('line 1, column 22');
     await screenshot(page, '05-sql-error');
     // The next cell still runs.
     await command(page, 'opsbook:insert-telemetry-cell');
     await page.keyboard.type('SELECT 1 AS ok');
-    await page.keyboard.press('Shift+Enter');
-    await waitForRunsToFinish(page);
-    const states = await cellStates(page);
-    expect(states.at(-1)!.totalRows).toBe(1);
+    const ok = await runActiveCell(page);
+    expect((await cellStates(page)).find(s => s.id === ok)!.totalRows).toBe(1);
   });
 
   it('sent no request beyond the local server', () => {

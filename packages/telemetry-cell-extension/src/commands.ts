@@ -23,7 +23,10 @@ export function insertTelemetryCell(notebook: Notebook): string | null {
     return null;
   }
   cell.model.setMetadata(METADATA_KEY, newTelemetryMetadata());
+  notebook.activate();
   notebook.mode = 'edit';
+  // Typing goes straight into the new cell, as after JupyterLab's own "insert below" + Enter.
+  cell.editor?.focus();
   return cell.model.id;
 }
 

@@ -1,0 +1,331 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  EVENTS_TABLE,
+  GenerationSummary,
+  generateTelemetry,
+  IncidentTruth,
+  LOGS_TABLE,
+  METRIC_SPECS,
+  METRICS_TABLE,
+  SPANS_TABLE,
+  TOPOLOGY
+} from '@opsbook/generator';
+import { ParquetQueries, sha256, tempDir } from './helpers';
+
+const SPANS = 20_000;
+const SEED = 42;
+const PARQUET_FILES = ['spans.parquet', 'logs.parquet', 'metrics.parquet', 'events.parquet'];
+
+describe('generateTelemetry', () => {
+  let root: string;
+  let dirA: string;
+  let summary: GenerationSummary;
+  let db: ParquetQueries;
+  let progress: [number, number][];
+
+  beforeAll(async () => {
+    root = tempDir('generator');
+    dirA = path.join(root, 'a');
+    progress = [];
+    summary = await generateTelemetry({
+      outDir: dirA,
+      spans: SPANS,
+      seed: SEED,
+      onProgress: (done, total) => progress.push([done, total])
+    });
+    db = await ParquetQueries.open(dirA);
+  });
+
+  afterAll(() => {
+    db?.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  describe('determinism', () => {
+    it('writes byte-identical files for the same options into another directory', async () => {
+      const dirB = path.join(root, 'b');
+      await generateTelemetry({ outDir: dirB, spans: SPANS, seed: SEED });
+      for (const name of [...PARQUET_FILES, 'incident.json']) {
+        expect(sha256(path.join(dirB, name))).toBe(sha256(path.join(dirA, name)));
+      }
+    });
+
+    it('writes different spans, logs and metrics for another seed', async () => {
+      const dirC = path.join(root, 'c');
+      await generateTelemetry({ outDir: dirC, spans: SPANS, seed: SEED + 1 });
+      for (const name of ['spans.parquet', 'logs.parquet', 'metrics.parquet']) {
+        expect(sha256(path.join(dirC, name))).not.toBe(sha256(path.join(dirA, name)));
+      }
+    });
+  });
+
+  describe('files and summary', () => {
+    it('reports every output file with its size, and leaves no work directory behind', () => {
+      expect(summary.files.map(f => f.name)).toEqual([...PARQUET_FILES, 'incident.json']);
+      for (const file of summary.files) {
+        expect(file.path).toBe(path.join(path.resolve(dirA), file.name));
+        expect(file.bytes).toBe(fs.statSync(file.path).size);
+      }
+      expect(fs.readdirSync(dirA).sort()).toEqual([...PARQUET_FILES, 'incident.json'].sort());
+      expect(summary.elapsedMs).toBeGreaterThan(0);
+    });
+
+    it('reports row counts that match the files, with exactly the requested spans', async () => {
+      for (const file of summary.files.filter(f => f.name.endsWith('.parquet'))) {
+        const table = file.name.replace('.parquet', '');
+        expect(await db.value(`SELECT count(*) FROM ${table}`)).toBe(file.rows);
+      }
+      const rows = Object.fromEntries(summary.files.map(f => [f.name, f.rows]));
+      expect(rows['spans.parquet']).toBe(SPANS);
+      expect(rows['logs.parquet'] / SPANS).toBeGreaterThan(0.35);
+      expect(rows['logs.parquet'] / SPANS).toBeLessThan(0.65);
+      const minutes = 24 * 60;
+      expect(rows['metrics.parquet']).toBe(
+        TOPOLOGY.services.length * METRIC_SPECS.length * minutes
+      );
+    });
+
+    it('writes exactly the schema columns and types', async () => {
+      for (const spec of [SPANS_TABLE, LOGS_TABLE, METRICS_TABLE, EVENTS_TABLE]) {
+        const columns = await db.rows(`DESCRIBE ${spec.table}`);
+        expect(columns.map(c => [c.column_name, c.column_type])).toEqual(
+          spec.columns.map(c => [c.name, c.type])
+        );
+      }
+    });
+
+    it('compresses with zstd and sorts every file by time', async () => {
+      for (const spec of [SPANS_TABLE, LOGS_TABLE, METRICS_TABLE, EVENTS_TABLE]) {
+        const file = path.join(dirA, spec.file);
+        const codecs = await db.rows(
+          `SELECT DISTINCT compression FROM parquet_metadata('${file}')`
+        );
+        expect(codecs.map(c => c.compression)).toEqual(['ZSTD']);
+        const unsorted = await db.value(
+          `SELECT count(*) FROM (
+             SELECT ${spec.sortBy} AS t, lag(${spec.sortBy}) OVER (ORDER BY file_row_number) AS p
+             FROM read_parquet('${file}', file_row_number = true)) WHERE t < p`
+        );
+        expect(unsorted).toBe(0);
+      }
+    });
+
+    it('reports progress up to the total', () => {
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress[progress.length - 1]).toEqual([SPANS, SPANS]);
+    });
+  });
+
+  describe('traces', () => {
+    it('has a parent in the same trace for every non-root span', async () => {
+      const orphans = await db.value(
+        `SELECT count(*) FROM spans c WHERE parent_span_id IS NOT NULL AND NOT EXISTS (
+           SELECT 1 FROM spans p WHERE p.trace_id = c.trace_id AND p.span_id = c.parent_span_id)`
+      );
+      expect(orphans).toBe(0);
+      const roots = await db.rows(
+        `SELECT DISTINCT service_name, span_kind FROM spans WHERE parent_span_id IS NULL`
+      );
+      expect(roots).toEqual([{ service_name: 'frontend', span_kind: 'SERVER' }]);
+    });
+
+    it('uses well-formed, unique ids', async () => {
+      const [row] = await db.rows(
+        `SELECT count(*) FILTER (WHERE NOT regexp_full_match(trace_id, '[0-9a-f]{32}')) AS bad_trace,
+                count(*) FILTER (WHERE NOT regexp_full_match(span_id, '[0-9a-f]{16}')) AS bad_span,
+                count(DISTINCT span_id) AS distinct_spans, count(*) AS spans
+         FROM spans`
+      );
+      expect(row).toEqual({ bad_trace: 0, bad_span: 0, distinct_spans: SPANS, spans: SPANS });
+    });
+
+    it('covers at least 8 services, all span kinds and the whole day', async () => {
+      const services = await db.value('SELECT count(DISTINCT service_name) FROM spans');
+      expect(services).toBeGreaterThanOrEqual(8);
+      expect(services).toBe(TOPOLOGY.services.length);
+      const kinds = await db.rows('SELECT DISTINCT span_kind FROM spans ORDER BY 1');
+      expect(kinds.map(k => k.span_kind)).toEqual(['CLIENT', 'INTERNAL', 'SERVER']);
+      const [range] = await db.rows(
+        `SELECT min(start_time) AS first, max(end_time) AS last,
+                count(DISTINCT hour(start_time)) AS hours FROM spans`
+      );
+      expect(range.first).toEqual(new Date('2026-11-10T00:00:00Z'));
+      expect((range.last as Date).getTime()).toBeLessThan(Date.parse('2026-11-11T00:00:00Z'));
+      expect(range.hours).toBe(24);
+    });
+
+    it('follows a daily traffic pattern: the afternoon is busier than the night', async () => {
+      const [row] = await db.rows(
+        `SELECT count(*) FILTER (WHERE hour(start_time) = 4) AS night,
+                count(*) FILTER (WHERE hour(start_time) = 16) AS afternoon
+         FROM spans WHERE parent_span_id IS NULL`
+      );
+      expect(Number(row.afternoon)).toBeGreaterThan(3 * Number(row.night));
+    });
+  });
+
+  describe('the incident', () => {
+    const start = '2026-11-10 14:00:00';
+    const end = '2026-11-10 16:00:00';
+    const hourBefore = '2026-11-10 13:00:00';
+
+    it('writes the ground truth to incident.json', () => {
+      const truth = JSON.parse(
+        fs.readFileSync(path.join(dirA, 'incident.json'), 'utf8')
+      ) as IncidentTruth;
+      expect(truth).toEqual(summary.incident);
+      expect(truth.rootCauseService).toBe('payment');
+      expect(truth.deployTime).toBe('2026-11-10T14:00:00.000Z');
+      expect(truth.start).toBe('2026-11-10T14:00:00.000Z');
+      expect(truth.end).toBe('2026-11-10T16:00:00.000Z');
+      expect([truth.goodVersion, truth.badVersion]).toEqual(['2.3.0', '2.4.0']);
+      expect(truth.description.length).toBeGreaterThan(50);
+    });
+
+    it('makes payment p95 latency several times that of the hour before', async () => {
+      const p95 = async (from: string, to: string): Promise<number> =>
+        Number(
+          await db.value(
+            `SELECT quantile_cont(duration_ms, 0.95) FROM spans
+             WHERE service_name = 'payment' AND span_kind = 'SERVER'
+               AND start_time >= '${from}' AND start_time < '${to}'`
+          )
+        );
+      expect(await p95(start, end)).toBeGreaterThan(4 * (await p95(hourBefore, start)));
+    });
+
+    it('raises the checkout error rate in the window', async () => {
+      const errorRate = async (from: string, to: string): Promise<number> =>
+        Number(
+          await db.value(
+            `SELECT avg(CASE WHEN status_code = 'ERROR' THEN 1 ELSE 0 END) FROM spans
+             WHERE service_name = 'checkout' AND span_kind = 'SERVER'
+               AND start_time >= '${from}' AND start_time < '${to}'`
+          )
+        );
+      const during = await errorRate(start, end);
+      expect(during).toBeGreaterThan(0.05);
+      expect(during).toBeGreaterThan(3 * (await errorRate(hourBefore, start)));
+    });
+
+    it('propagates 504s from checkout through api-gateway to frontend', async () => {
+      const services = await db.rows(
+        `SELECT DISTINCT service_name FROM spans
+         WHERE span_kind = 'SERVER' AND http_status_code = 504 AND status_code = 'ERROR'
+           AND start_time >= '${start}' AND start_time < '${end}' ORDER BY 1`
+      );
+      expect(services.map(s => s.service_name)).toEqual(['api-gateway', 'checkout', 'frontend']);
+    });
+
+    it('logs checkout timeouts and payment warnings only in the window', async () => {
+      const timeouts = async (from: string, to: string): Promise<number> =>
+        Number(
+          await db.value(
+            `SELECT count(*) FROM logs WHERE service_name = 'checkout'
+               AND severity_text = 'ERROR' AND severity_number = 17
+               AND body LIKE 'timeout calling payment after 2000ms%'
+               AND timestamp >= '${from}' AND timestamp < '${to}'`
+          )
+        );
+      expect(await timeouts(start, end)).toBeGreaterThan(0);
+      expect(await timeouts('2026-11-10 00:00:00', start)).toBe(0);
+      const warnings = await db.value(
+        `SELECT count(*) FROM logs WHERE service_name = 'payment' AND severity_text = 'WARN'
+           AND service_version = '2.4.0' AND timestamp >= '${start}' AND timestamp < '${end}'`
+      );
+      expect(warnings).toBeGreaterThan(0);
+    });
+
+    it('runs payment 2.4.0 exactly during the window', async () => {
+      const versions = await db.rows(
+        `SELECT start_time >= '${start}' AND start_time < '${end}' AS inside,
+                list(DISTINCT service_version ORDER BY service_version) AS versions
+         FROM spans WHERE service_name = 'payment' GROUP BY 1 ORDER BY 1`
+      );
+      expect(versions).toEqual([
+        { inside: false, versions: ['2.3.0'] },
+        { inside: true, versions: ['2.4.0'] }
+      ]);
+    });
+
+    it('shows payment CPU and p99 up in the metrics', async () => {
+      const avg = async (metric: string, from: string, to: string): Promise<number> =>
+        Number(
+          await db.value(
+            `SELECT avg(value) FROM metrics WHERE service_name = 'payment'
+               AND metric_name = '${metric}' AND timestamp >= '${from}' AND timestamp < '${to}'`
+          )
+        );
+      const cpu = 'process.cpu.utilization';
+      expect(await avg(cpu, start, end)).toBeGreaterThan((await avg(cpu, hourBefore, start)) + 0.3);
+      const p99 = 'http.server.request.duration.p99';
+      expect(await avg(p99, start, end)).toBeGreaterThan(5 * (await avg(p99, hourBefore, start)));
+    });
+
+    it('records the deploy, the alerts and the rollback as events', async () => {
+      const events = await db.rows(
+        `SELECT strftime(timestamp, '%H:%M') AS at, service_name, kind, severity,
+                json_extract_string(attributes, '$.to_version') AS to_version,
+                json_extract_string(attributes, '$.state') AS state
+         FROM events WHERE timestamp >= '${start}' AND timestamp < '2026-11-10 17:00:00'`
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          at: '14:00',
+          service_name: 'payment',
+          kind: 'deploy',
+          to_version: '2.4.0'
+        })
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          at: '16:00',
+          service_name: 'payment',
+          kind: 'rollback',
+          to_version: '2.3.0'
+        })
+      );
+      const alerts = events.filter(e => e.kind === 'alert');
+      expect(alerts.map(a => a.state)).toEqual(['firing', 'firing', 'resolved', 'resolved']);
+    });
+  });
+
+  describe('options', () => {
+    it('stops at exactly the requested spans for any count, with intact traces', async () => {
+      const dir = path.join(root, 'small');
+      const small = await generateTelemetry({ outDir: dir, spans: 1234, seed: 3, hours: 2 });
+      expect(small.files[0].rows).toBe(1234);
+      const q = await ParquetQueries.open(dir);
+      try {
+        const orphans = await q.value(
+          `SELECT count(*) FROM spans c WHERE parent_span_id IS NOT NULL AND NOT EXISTS (
+             SELECT 1 FROM spans p WHERE p.trace_id = c.trace_id AND p.span_id = c.parent_span_id)`
+        );
+        expect(orphans).toBe(0);
+        expect(await q.value('SELECT count(DISTINCT timestamp) FROM metrics')).toBe(120);
+      } finally {
+        q.close();
+      }
+      // A 2-hour window keeps the incident at the same fractions of the window.
+      expect(small.incident.start).toBe('2026-11-10T01:10:00.000Z');
+    });
+
+    it.each([
+      [{ spans: 0 }, /option 'spans' must be a positive integer/],
+      [{ spans: 1.5 }, /option 'spans'/],
+      [{ seed: -1 }, /option 'seed' must be an integer from 0 to 4294967295/],
+      [{ start: 'yesterday' }, /option 'start' must be an ISO 8601 time with a zone/],
+      [{ start: '2026-11-10T00:00:00' }, /option 'start' must be an ISO 8601 time with a zone/],
+      [{ hours: 0.5 }, /option 'hours' must be a number of hours from 1 to 744/]
+    ])('rejects %p with a message naming the option', async (bad, message) => {
+      await expect(generateTelemetry({ outDir: path.join(root, 'bad'), ...bad })).rejects.toThrow(
+        message
+      );
+    });
+
+    it('rejects a missing output directory', async () => {
+      await expect(generateTelemetry({ outDir: '' })).rejects.toThrow(/option 'outDir'/);
+    });
+  });
+});
