@@ -220,6 +220,23 @@ describe('telemetry cells in the app', () => {
     expect((await cellStates(page)).find(s => s.id === ok)!.totalRows).toBe(1);
   });
 
+  it('interrupts a running query from the toolbar: the kernel is busy, then the query is cancelled', async () => {
+    const { page } = recorded;
+    await command(page, 'opsbook:insert-telemetry-cell');
+    await page.keyboard.type('SELECT count(*) FROM range(20000000000) t(x) WHERE x % 7 = 3');
+    const running = runActiveCell(page);
+    await page.waitForFunction(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      () => (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'busy'
+    );
+    await page.waitForTimeout(500);
+    await page.click('.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]');
+    const id = await running;
+    const state = (await cellStates(page)).find(s => s.id === id)!;
+    expect(state.error).toContain('Query cancelled');
+    await waitForKernelIdle(page);
+  });
+
   it('sent no request beyond the local server', () => {
     expect(recorded.requests.length).toBeGreaterThan(10);
     expect(externalRequests(recorded.requests, server)).toEqual([]);
