@@ -5,15 +5,31 @@ const prettier = require('eslint-config-prettier');
 
 module.exports = tseslint.config(
   {
-    ignores: ['**/node_modules/**', '**/lib/**', 'build/**', 'app/.generated/**', 'ui-tests/.cache/**', 'ui-tests/artifacts/**', 'examples/data/**']
+    ignores: [
+      '**/node_modules/**',
+      '**/lib/**',
+      'build/**',
+      'app/.generated/**',
+      'ui-tests/.cache/**',
+      'ui-tests/artifacts/**',
+      'examples/data/**'
+    ]
   },
   ...tseslint.configs.recommended,
   prettier,
   {
     rules: {
       '@typescript-eslint/no-namespace': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }]
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }
+      ]
     }
+  },
+  {
+    // Browser tests reach into the app through `window.jupyterapp`, which has no types there.
+    files: ['ui-tests/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off' }
   },
   {
     // Plain JS config and scripts are CommonJS where Node or the tool expects it.
@@ -22,6 +38,14 @@ module.exports = tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly', console: 'readonly' } }
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        process: 'readonly',
+        console: 'readonly'
+      }
+    }
   }
 );

@@ -7,7 +7,17 @@ module.exports = {
   roots: ['<rootDir>/packages'],
   testMatch: ['**/test/**/*.spec.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { tsconfig: { module: 'commonjs', esModuleInterop: true, target: 'ES2022', isolatedModules: true } }]
+    '^.+\\.tsx?$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          module: 'commonjs',
+          esModuleInterop: true,
+          target: 'ES2022',
+          isolatedModules: true
+        }
+      }
+    ]
   },
   moduleNameMapper: { '^@opsbook/([a-z-]+)$': '<rootDir>/packages/$1/src' },
   testTimeout: 60000

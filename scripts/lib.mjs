@@ -55,7 +55,8 @@ export function ensureBuilt({ force = false } = {}) {
   const stale =
     force ||
     !fs.existsSync(index) ||
-    fs.statSync(index).mtimeMs < newest(['packages', 'app', 'webpack.config.js', 'package-lock.json']);
+    fs.statSync(index).mtimeMs <
+      newest(['packages', 'app', 'webpack.config.js', 'package-lock.json']);
   if (stale) {
     run('npx', ['webpack', '--mode', 'production']);
   } else {
@@ -94,5 +95,7 @@ export function ensureChromium() {
     );
   }
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  run('apt-get', ['install', '-y', '-qq', 'chromium'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  });
 }

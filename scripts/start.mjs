@@ -8,4 +8,12 @@ import { ensureBuilt, ensureExampleData, ensureInstalled, run } from './lib.mjs'
 ensureInstalled();
 ensureBuilt();
 const data = ensureExampleData();
-run('node', ['packages/server/bin/opsbook.js', 'serve', '--notebooks', 'examples', '--data', data, ...process.argv.slice(2)]);
+run('node', [
+  'packages/server/bin/opsbook.js',
+  'serve',
+  '--notebooks',
+  'examples',
+  '--data',
+  data,
+  ...process.argv.slice(2)
+]);

@@ -24,9 +24,18 @@ step('chromium', ensureChromium);
 step('build', () => ensureBuilt());
 step('lint', () => run('npm', ['run', 'lint', '--silent']));
 fs.mkdirSync(results, { recursive: true });
-step('unit tests', () => run('npx', ['jest', '--ci', '--json', `--outputFile=${path.join(results, 'unit.json')}`]));
+step('unit tests', () =>
+  run('npx', ['jest', '--ci', '--json', `--outputFile=${path.join(results, 'unit.json')}`])
+);
 step('browser tests', () =>
-  run('npx', ['jest', '--ci', '-c', 'ui-tests/jest.config.js', '--json', `--outputFile=${path.join(results, 'ui.json')}`])
+  run('npx', [
+    'jest',
+    '--ci',
+    '-c',
+    'ui-tests/jest.config.js',
+    '--json',
+    `--outputFile=${path.join(results, 'ui.json')}`
+  ])
 );
 
 let passed = 0;

@@ -35,7 +35,9 @@ export interface ServerHandle {
 }
 
 /** Copies the example notebooks into a fresh temp dir and starts `opsbook serve` on port 0. */
-export async function startServer(options: { usersFile?: string; notebookDir?: string } = {}): Promise<ServerHandle> {
+export async function startServer(
+  options: { usersFile?: string; notebookDir?: string } = {}
+): Promise<ServerHandle> {
   const notebookDir = options.notebookDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-ui-'));
   if (!options.notebookDir) {
     for (const f of fs.readdirSync(path.join(ROOT, 'examples')).filter(f => f.endsWith('.ipynb'))) {
@@ -45,10 +47,14 @@ export async function startServer(options: { usersFile?: string; notebookDir?: s
   const args = [
     path.join(ROOT, 'packages/server/bin/opsbook.js'),
     'serve',
-    '--notebooks', notebookDir,
-    '--data', UI_DATA_DIR,
-    '--port', '0',
-    '--token', 'ui-test-token-0123456789'
+    '--notebooks',
+    notebookDir,
+    '--data',
+    UI_DATA_DIR,
+    '--port',
+    '0',
+    '--token',
+    'ui-test-token-0123456789'
   ];
   if (options.usersFile) {
     args.push('--users', options.usersFile);
@@ -56,7 +62,10 @@ export async function startServer(options: { usersFile?: string; notebookDir?: s
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log.join('')}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${log.join('')}`)),
+      30_000
+    );
     const onData = (chunk: Buffer) => {
       log.push(chunk.toString());
       const match = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(log.join(''));
@@ -91,7 +100,9 @@ export async function startServer(options: { usersFile?: string; notebookDir?: s
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!fs.existsSync(executablePath)) {
-    throw new Error(`Chromium not found at ${executablePath}: run "npm test" (it installs it) or apt-get install chromium.`);
+    throw new Error(
+      `Chromium not found at ${executablePath}: run "npm test" (it installs it) or apt-get install chromium.`
+    );
   }
   return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }
@@ -135,11 +146,12 @@ export async function openNotebook(page: Page, server: ServerHandle, name: strin
 export async function waitForKernelIdle(page: Page, timeout = 60_000): Promise<void> {
   await page.waitForFunction(
     () => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
       const app = (window as any).jupyterapp;
       const panel = app?.shell.currentWidget;
       const kernel = panel?.sessionContext?.session?.kernel;
-      return !!kernel && kernel.status === 'idle' && panel.sessionContext.kernelDisplayStatus === 'idle';
+      return (
+        !!kernel && kernel.status === 'idle' && panel.sessionContext.kernelDisplayStatus === 'idle'
+      );
     },
     undefined,
     { timeout }
@@ -147,23 +159,28 @@ export async function waitForKernelIdle(page: Page, timeout = 60_000): Promise<v
 }
 
 /** Runs a JupyterLab command in the page. */
-export async function command(page: Page, id: string, args: Record<string, unknown> = {}): Promise<void> {
-  await page.evaluate(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
-    ([id, args]) => (window as any).jupyterapp.commands.execute(id, args),
-    [id, args] as const
-  );
+export async function command(
+  page: Page,
+  id: string,
+  args: Record<string, unknown> = {}
+): Promise<void> {
+  await page.evaluate(([id, args]) => (window as any).jupyterapp.commands.execute(id, args), [
+    id,
+    args
+  ] as const);
 }
 
 /** Waits until no cell of the current notebook is running or queued. */
 export async function waitForRunsToFinish(page: Page, timeout = 120_000): Promise<void> {
   await page.waitForFunction(
     () => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
       const panel = (window as any).jupyterapp.shell.currentWidget;
       const busy = panel?.sessionContext?.session?.kernel?.status === 'busy';
-      const pending = document.querySelectorAll('.jp-InputPrompt').length > 0 &&
-        [...document.querySelectorAll('.jp-InputPrompt')].some(p => (p.textContent ?? '').includes('*'));
+      const pending =
+        document.querySelectorAll('.jp-InputPrompt').length > 0 &&
+        [...document.querySelectorAll('.jp-InputPrompt')].some(p =>
+          (p.textContent ?? '').includes('*')
+        );
       return !busy && !pending;
     },
     undefined,
@@ -185,15 +202,12 @@ export async function screenshot(page: Page, name: string): Promise<string> {
  */
 export async function runActiveCell(page: Page, timeout = 120_000): Promise<string> {
   const id = await page.evaluate(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
     () => (window as any).jupyterapp.shell.currentWidget.content.activeCell.model.id as string
   );
   await page.keyboard.press('Shift+Enter');
   await page.waitForFunction(
     id => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the app exposed for tests
       const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const cell = notebook.widgets.find((c: any) => c.model.id === id);
       const prompt = cell?.node.querySelector('.jp-InputPrompt')?.textContent ?? '';
       return !!cell && cell.model.executionCount !== null && !prompt.includes('*');

@@ -38,20 +38,17 @@ interface CellState {
 /** Reads every cell's rendered state, scrolling each into view so lazy parts render. */
 async function cellStates(page: Page): Promise<CellState[]> {
   const count = await page.evaluate(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     () => (window as any).jupyterapp.shell.currentWidget.content.widgets.length
   );
   const states: CellState[] = [];
   for (let i = 0; i < count; i++) {
     await page.evaluate(i => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const cell = (window as any).jupyterapp.shell.currentWidget.content.widgets[i];
       cell.node.scrollIntoView({ block: 'center' });
     }, i);
     await page.waitForTimeout(150);
     states.push(
       await page.evaluate(i => {
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
         const cell = (window as any).jupyterapp.shell.currentWidget.content.widgets[i];
         const node: HTMLElement = cell.node;
         const table = node.querySelector<HTMLElement>('.jp-opsbook-Table');
@@ -63,7 +60,10 @@ async function cellStates(page: Page): Promise<CellState[]> {
           mark: chart?.dataset.mark ?? null,
           tableRows: table ? Number(table.dataset.rows) : null,
           totalRows: table ? Number(table.dataset.totalRows) : null,
-          error: node.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')?.textContent ?? ''
+          error:
+            node.querySelector(
+              '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+            )?.textContent ?? ''
         };
       }, i)
     );
@@ -73,7 +73,9 @@ async function cellStates(page: Page): Promise<CellState[]> {
 
 /** The row count each example cell must show, computed by native DuckDB on the same Parquet files. */
 async function expectedRowCounts(): Promise<Map<string, number>> {
-  const notebook = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'examples', NOTEBOOK), 'utf8'));
+  const notebook = JSON.parse(
+    fs.readFileSync(path.join(__dirname, '..', '..', 'examples', NOTEBOOK), 'utf8')
+  );
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
   for (const table of ['spans', 'logs', 'metrics', 'events']) {
@@ -129,7 +131,10 @@ describe('telemetry cells in the app', () => {
         shown: Math.min(rows, 1000)
       });
       if (state.mark !== 'table') {
-        expect({ id: state.id, hasMarks: state.marks > 0 }).toEqual({ id: state.id, hasMarks: true });
+        expect({ id: state.id, hasMarks: state.marks > 0 }).toEqual({
+          id: state.id,
+          hasMarks: true
+        });
       }
     }
     // The charts the notebook's results call for: lines over time, bars per category, an area.
@@ -142,7 +147,6 @@ describe('telemetry cells in the app', () => {
       'log-volume': 'area'
     });
     await page.evaluate(() =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       (window as any).jupyterapp.shell.currentWidget.content.widgets[2].node.scrollIntoView()
     );
     await screenshot(page, '02-run-all');
@@ -151,7 +155,6 @@ describe('telemetry cells in the app', () => {
   it('adds a telemetry cell, runs typed SQL, and shows the result', async () => {
     const { page } = recorded;
     await page.evaluate(() => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const notebook = (window as any).jupyterapp.shell.currentWidget.content;
       notebook.activeCellIndex = notebook.widgets.length - 1;
     });
@@ -170,20 +173,27 @@ describe('telemetry cells in the app', () => {
 
   it('changes the chart type, saves, and keeps outputs and the choice after a reload', async () => {
     const { page } = recorded;
-    const cell = page.locator('.jp-opsbook-TelemetryCell', { has: page.locator('.jp-opsbook-Chart[data-mark="bar"]') }).last();
+    const cell = page
+      .locator('.jp-opsbook-TelemetryCell', {
+        has: page.locator('.jp-opsbook-Chart[data-mark="bar"]')
+      })
+      .last();
     await cell.scrollIntoViewIfNeeded();
     await cell.locator('select[name="mark"]').selectOption('point');
     await page.waitForFunction(() =>
-      [...document.querySelectorAll('.jp-opsbook-Chart')].some(c => (c as HTMLElement).dataset.mark === 'point')
+      [...document.querySelectorAll('.jp-opsbook-Chart')].some(
+        c => (c as HTMLElement).dataset.mark === 'point'
+      )
     );
     await command(page, 'docmanager:save');
     await page.waitForFunction(
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       () => !(window as any).jupyterapp.shell.currentWidget.context.model.dirty
     );
     const saved = JSON.parse(fs.readFileSync(path.join(server.notebookDir, NOTEBOOK), 'utf8'));
     // The last telemetry cell (Shift+Enter added an empty code cell after it).
-    const savedCell = saved.cells.filter((c: { metadata: { opsbook?: unknown } }) => c.metadata.opsbook).at(-1);
+    const savedCell = saved.cells
+      .filter((c: { metadata: { opsbook?: unknown } }) => c.metadata.opsbook)
+      .at(-1);
     expect(savedCell.metadata.opsbook.chart.mark).toBe('point');
     expect(savedCell.outputs[0].data['application/vnd.vegalite.v5+json'].mark.type).toBe('point');
 
@@ -201,7 +211,6 @@ describe('telemetry cells in the app', () => {
   it("shows DuckDB's error with its position in the cell, and the notebook keeps working", async () => {
     const { page } = recorded;
     await page.evaluate(() => {
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       const notebook = (window as any).jupyterapp.shell.currentWidget.content;
       notebook.activeCellIndex = notebook.widgets.length - 1;
     });
@@ -226,8 +235,9 @@ describe('telemetry cells in the app', () => {
     await page.keyboard.type('SELECT count(*) FROM range(20000000000) t(x) WHERE x % 7 = 3');
     const running = runActiveCell(page);
     await page.waitForFunction(
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
-      () => (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'busy'
+      () =>
+        (window as any).jupyterapp.shell.currentWidget.sessionContext.session.kernel.status ===
+        'busy'
     );
     await page.waitForTimeout(500);
     await page.click('.jp-NotebookPanel-toolbar [data-command="notebook:interrupt-kernel"]');

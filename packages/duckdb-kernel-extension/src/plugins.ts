@@ -47,13 +47,18 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const engine = await createBrowserEngine({
         bundle: {
           mainModule: new URL('@duckdb/duckdb-wasm/dist/duckdb-eh.wasm', import.meta.url).href,
-          mainWorker: new URL('@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js', import.meta.url).href
+          mainWorker: new URL(
+            '@duckdb/duckdb-wasm/dist/duckdb-browser-eh.worker.js',
+            import.meta.url
+          ).href
         },
         settings: await settings
       });
       const listing = await listDatasets({ datasetsUrl, fetch: authorizedFetch });
       for (const entry of listing.filter(d => !d.error)) {
-        await engine.registerDataset(httpDatasetSource(entry, { datasetsUrl, fetch: authorizedFetch }));
+        await engine.registerDataset(
+          httpDatasetSource(entry, { datasetsUrl, fetch: authorizedFetch })
+        );
       }
       return engine;
     };

@@ -186,7 +186,8 @@ export class DuckDBKernel extends BaseKernel {
     const engine = await this._engineReady;
     const before = content.code.slice(0, content.cursor_pos);
     const after = content.code.slice(content.cursor_pos);
-    const word = (/[A-Za-z0-9_]*$/.exec(before)?.[0] ?? '') + (/^[A-Za-z0-9_]*/.exec(after)?.[0] ?? '');
+    const word =
+      (/[A-Za-z0-9_]*$/.exec(before)?.[0] ?? '') + (/^[A-Za-z0-9_]*/.exec(after)?.[0] ?? '');
     const dataset = engine.datasets().find(d => d.name === word);
     if (!dataset) {
       return { status: 'ok', found: false, data: {}, metadata: {} };
@@ -237,9 +238,16 @@ function progressText(p: QueryProgress): string {
 }
 
 /** The Jupyter error content for a failure: DuckDB's message, and where in the SQL it is. */
-export function describe(error: unknown, sql: string): { ename: string; evalue: string; traceback: string[] } {
+export function describe(
+  error: unknown,
+  sql: string
+): { ename: string; evalue: string; traceback: string[] } {
   if (error instanceof QueryError) {
-    const ename = error.duckdbType ? `${error.duckdbType} Error` : error.kind === 'sql' ? 'SQL Error' : titleCase(error.kind);
+    const ename = error.duckdbType
+      ? `${error.duckdbType} Error`
+      : error.kind === 'sql'
+        ? 'SQL Error'
+        : titleCase(error.kind);
     const evalue = error.message.replace(/^[A-Za-z ]+ Error: /, '');
     const traceback = [`\x1b[31m${error.message}\x1b[0m`];
     if (error.position) {
@@ -258,5 +266,11 @@ export function describe(error: unknown, sql: string): { ename: string; evalue: 
 }
 
 function titleCase(kind: string): string {
-  return kind === 'cancelled' ? 'Cancelled' : kind === 'timeout' ? 'Timeout' : kind === 'data' ? 'Data Error' : 'Error';
+  return kind === 'cancelled'
+    ? 'Cancelled'
+    : kind === 'timeout'
+      ? 'Timeout'
+      : kind === 'data'
+        ? 'Data Error'
+        : 'Error';
 }

@@ -1,14 +1,30 @@
 import { complete } from '../src/completion';
 
 const datasets = [
-  { name: 'spans', columns: [{ name: 'service_name', type: 'VARCHAR' }, { name: 'start_time', type: 'TIMESTAMP' }] },
-  { name: 'logs', columns: [{ name: 'severity_text', type: 'VARCHAR' }, { name: 'service_name', type: 'VARCHAR' }] }
+  {
+    name: 'spans',
+    columns: [
+      { name: 'service_name', type: 'VARCHAR' },
+      { name: 'start_time', type: 'TIMESTAMP' }
+    ]
+  },
+  {
+    name: 'logs',
+    columns: [
+      { name: 'severity_text', type: 'VARCHAR' },
+      { name: 'service_name', type: 'VARCHAR' }
+    ]
+  }
 ];
 
 describe('complete', () => {
   it('completes table names', () => {
     const code = 'SELECT * FROM sp';
-    expect(complete(code, code.length, datasets)).toMatchObject({ matches: ['spans'], cursorStart: 14, cursorEnd: 16 });
+    expect(complete(code, code.length, datasets)).toMatchObject({
+      matches: ['spans'],
+      cursorStart: 14,
+      cursorEnd: 16
+    });
   });
 
   it('completes column names once, with their type', () => {
@@ -20,7 +36,10 @@ describe('complete', () => {
 
   it("offers only a table's columns after 'table.'", () => {
     const code = 'SELECT logs.';
-    expect(complete(code, code.length, datasets).matches).toEqual(['severity_text', 'service_name']);
+    expect(complete(code, code.length, datasets).matches).toEqual([
+      'severity_text',
+      'service_name'
+    ]);
   });
 
   it('completes SQL keywords case-insensitively', () => {

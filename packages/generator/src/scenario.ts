@@ -70,24 +70,36 @@ export interface IncidentAlert {
 export interface IncidentTruth {
   /** Stable identifier of the scenario. */
   id: string;
+  /** One-line summary, as an incident ticket would have it. */
   title: string;
   /** The service whose change caused the incident. */
   rootCauseService: string;
   /** The kind of change that caused it. */
   rootCauseKind: 'deploy';
-  /** Version that introduced the regression, and the one rolled back to. */
+  /** Version that introduced the regression. */
   badVersion: string;
+  /** Version before the deploy, and the one rolled back to. */
   goodVersion: string;
-  /** When the bad version was deployed (equal to `start`). */
+  /**
+   * When the bad version was deployed (equal to `start`).
+   * @format date-time
+   */
   deployTime: string;
-  /** First minute with impact. */
+  /**
+   * First minute with impact.
+   * @format date-time
+   */
   start: string;
-  /** End of impact: the rollback. */
+  /**
+   * End of impact: the rollback.
+   * @format date-time
+   */
   end: string;
   /** Services whose own spans show errors or latency during the incident, root cause first. */
   affectedServices: string[];
   /** What an investigation should find in each signal. */
   symptoms: string[];
+  /** What happened, why, and how it ended, in a paragraph. */
   description: string;
 }
 

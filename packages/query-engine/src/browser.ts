@@ -37,5 +37,9 @@ export async function createBrowserEngine(options: BrowserEngineOptions): Promis
     getTableNames: (conn, sql) => db.getTableNames(conn, sql),
     terminate: () => db.terminate()
   };
-  return DuckDBEngine.create({ port, name: 'duckdb-wasm (browser, eh)', settings: options.settings });
+  return DuckDBEngine.create({
+    port,
+    name: 'duckdb-wasm (browser, eh)',
+    settings: options.settings
+  });
 }

@@ -266,7 +266,11 @@ export class DuckDBEngine implements QueryEngine {
     } catch {
       // A statement DuckDB cannot parse: executing it reports the error with its position.
     }
-    const words = new Set(stripComments(statement).toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
+    const words = new Set(
+      stripComments(statement)
+        .toLowerCase()
+        .match(/[a-z_][a-z0-9_]*/g) ?? []
+    );
     return [...shapes.keys()]
       .filter(n => names.includes(n) || words.has(n))
       .map(table => ({
@@ -303,7 +307,12 @@ export class DuckDBEngine implements QueryEngine {
     const slice: Loaded = loaded
       ? {
           columns: new Set([...loaded.columns, ...need.columns]),
-          start: loaded.start && need.start ? (loaded.start < need.start ? loaded.start : need.start) : undefined,
+          start:
+            loaded.start && need.start
+              ? loaded.start < need.start
+                ? loaded.start
+                : need.start
+              : undefined,
           end: loaded.end && need.end ? (loaded.end > need.end ? loaded.end : need.end) : undefined
         }
       : { columns: new Set(need.columns), start: need.start, end: need.end };
@@ -332,9 +341,15 @@ export class DuckDBEngine implements QueryEngine {
     }
     await this._port.runQuery(this._conn, `DROP TABLE IF EXISTS main.${quoteIdent(name)}`);
     try {
-      await this._port.insertArrowFromIPCStream(this._conn, ipc, { name, schema: 'main', create: true });
+      await this._port.insertArrowFromIPCStream(this._conn, ipc, {
+        name,
+        schema: 'main',
+        create: true
+      });
     } catch (error) {
-      throw new QueryError(Messages.datasetFormat(name, (error as Error).message), { kind: 'data' });
+      throw new QueryError(Messages.datasetFormat(name, (error as Error).message), {
+        kind: 'data'
+      });
     }
   }
 
@@ -371,16 +386,25 @@ function covers(loaded: Loaded, need: ScanNeed): boolean {
       return false;
     }
   }
-  const startOk = loaded.start === undefined || (need.start !== undefined && need.start >= loaded.start);
+  const startOk =
+    loaded.start === undefined || (need.start !== undefined && need.start >= loaded.start);
   const endOk = loaded.end === undefined || (need.end !== undefined && need.end <= loaded.end);
   return startOk && endOk;
 }
 
 /** An Arrow IPC stream starts with a continuation marker (0xFFFFFFFF) and a metadata length. */
 function isArrowStream(bytes: Uint8Array): boolean {
-  return bytes.length >= 8 && bytes[0] === 0xff && bytes[1] === 0xff && bytes[2] === 0xff && bytes[3] === 0xff;
+  return (
+    bytes.length >= 8 &&
+    bytes[0] === 0xff &&
+    bytes[1] === 0xff &&
+    bytes[2] === 0xff &&
+    bytes[3] === 0xff
+  );
 }
 
 function preview(bytes: Uint8Array): string {
-  return Array.from(bytes.slice(0, 12), b => (b >= 32 && b < 127 ? String.fromCharCode(b) : '.')).join('');
+  return Array.from(bytes.slice(0, 12), b =>
+    b >= 32 && b < 127 ? String.fromCharCode(b) : '.'
+  ).join('');
 }

@@ -77,7 +77,9 @@ export class QueryError extends Error {
   }
 }
 
-function parseStructured(raw: string): { type: string; message: string; offset: number | null } | null {
+function parseStructured(
+  raw: string
+): { type: string; message: string; offset: number | null } | null {
   if (!raw.startsWith('{')) {
     return null;
   }
@@ -86,7 +88,8 @@ function parseStructured(raw: string): { type: string; message: string; offset: 
     if (!body.exception_type || !body.exception_message) {
       return null;
     }
-    const offset = body.position !== undefined && /^\d+$/.test(body.position) ? Number(body.position) : null;
+    const offset =
+      body.position !== undefined && /^\d+$/.test(body.position) ? Number(body.position) : null;
     return { type: body.exception_type, message: body.exception_message, offset };
   } catch {
     return null;
@@ -132,6 +135,7 @@ export function locate(message: string, sql: string, statementOffset = 0): SqlPo
     start = at >= 0 ? at - 3 : 0;
   }
   const columnInLine = Math.min(start + caretColumn, text.length);
-  const offsetInStatement = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + columnInLine;
+  const offsetInStatement =
+    lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + columnInLine;
   return positionAt(sql, statementOffset + offsetInStatement);
 }

@@ -31,19 +31,24 @@ export interface HttpSourceOptions {
 /** Reads the server's dataset listing. */
 export async function listDatasets(options: HttpSourceOptions): Promise<DatasetListing[]> {
   const doFetch = options.fetch ?? fetch;
-  const response = await doFetch(options.datasetsUrl, { headers: options.headers, credentials: 'same-origin' });
+  const response = await doFetch(options.datasetsUrl, {
+    headers: options.headers,
+    credentials: 'same-origin'
+  });
   if (!response.ok) {
-    throw new QueryError(
-      Messages.datasetFetch('*', response.status, await response.text()),
-      { kind: 'data' }
-    );
+    throw new QueryError(Messages.datasetFetch('*', response.status, await response.text()), {
+      kind: 'data'
+    });
   }
   const body = (await response.json()) as { datasets: DatasetListing[] };
   return body.datasets;
 }
 
 /** A `DatasetSource` for one listed dataset. */
-export function httpDatasetSource(listing: DatasetListing, options: HttpSourceOptions): DatasetSource {
+export function httpDatasetSource(
+  listing: DatasetListing,
+  options: HttpSourceOptions
+): DatasetSource {
   const doFetch = options.fetch ?? fetch;
   return {
     name: listing.name,
@@ -82,7 +87,9 @@ export function httpDatasetSource(listing: DatasetListing, options: HttpSourceOp
         } catch {
           // Not JSON: keep the text.
         }
-        throw new QueryError(Messages.datasetFetch(listing.name, response.status, detail), { kind: 'data' });
+        throw new QueryError(Messages.datasetFetch(listing.name, response.status, detail), {
+          kind: 'data'
+        });
       }
       return readAll(response, request.onBytes);
     }

@@ -141,7 +141,10 @@ const maxIso = (a: string, b: string) => (a > b ? a : b);
  * Lower and upper bounds on `timeColumn` from a scan's pushed-down filters, e.g.
  * `start_time>='2026-11-10 14:00:00'::TIMESTAMP`. Conjuncts come one per entry (or joined by AND).
  */
-export function timeBounds(filters: string[], timeColumn: string): { start?: string; end?: string } {
+export function timeBounds(
+  filters: string[],
+  timeColumn: string
+): { start?: string; end?: string } {
   let start: string | undefined;
   let end: string | undefined;
   const col = timeColumn.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

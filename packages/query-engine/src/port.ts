@@ -25,7 +25,11 @@ export interface DuckDBPort {
   cancelPendingQuery(conn: number): Promise<boolean>;
   /** Next Arrow IPC chunk of a finished statement; empty when there is no more, null if not ready. */
   fetchQueryResults(conn: number): Promise<Uint8Array | null>;
-  insertArrowFromIPCStream(conn: number, ipc: Uint8Array, options: ArrowInsertOptions): Promise<void>;
+  insertArrowFromIPCStream(
+    conn: number,
+    ipc: Uint8Array,
+    options: ArrowInsertOptions
+  ): Promise<void>;
   /** The tables a statement references, from DuckDB's own parser. */
   getTableNames(conn: number, sql: string): Promise<string[]>;
   terminate(): Promise<void>;

@@ -79,5 +79,7 @@ export function quoteLiteral(value: string): string {
 /** True for statements DuckDB can EXPLAIN to reveal their scans (queries, CTAS, inserts). */
 export function isExplainable(statement: string): boolean {
   const head = stripComments(statement).trim().split(/\s+/, 1)[0]?.toUpperCase() ?? '';
-  return ['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'SUMMARIZE', 'PIVOT', 'UNPIVOT'].includes(head);
+  return ['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'SUMMARIZE', 'PIVOT', 'UNPIVOT'].includes(
+    head
+  );
 }

@@ -66,9 +66,17 @@ describe('DuckDBEngine in Node', () => {
     );
     expect(result.table.numRows).toBe(8);
     expect(requests).toEqual([
-      { columns: ['service_name', 'duration_ms', 'start_time'].sort((a, b) => order(a) - order(b)), start: '2026-11-10T10:00:00Z', end: undefined }
+      {
+        columns: ['service_name', 'duration_ms', 'start_time'].sort((a, b) => order(a) - order(b)),
+        start: '2026-11-10T10:00:00Z',
+        end: undefined
+      }
     ]);
-    expect(result.scans[0]).toMatchObject({ table: 'spans', fullLoad: false, start: '2026-11-10T10:00:00Z' });
+    expect(result.scans[0]).toMatchObject({
+      table: 'spans',
+      fullLoad: false,
+      start: '2026-11-10T10:00:00Z'
+    });
     const rows = result.table.toArray().map(r => r.toJSON());
     expect(rows[1]).toEqual({ service_name: 'svc-1', avg_ms: expect.any(Number) });
   });
@@ -97,10 +105,10 @@ describe('DuckDBEngine in Node', () => {
 
   it('runs several statements and returns the last result', async () => {
     const result = await engine.query(
-      "CREATE OR REPLACE TEMP VIEW slow AS SELECT * FROM spans WHERE duration_ms > 70;\n" +
+      'CREATE OR REPLACE TEMP VIEW slow AS SELECT * FROM spans WHERE duration_ms > 70;\n' +
         'SELECT count(*) AS n FROM slow'
     );
-    expect(Number(result.table.get(0)!.toJSON().n)).toBe(ROWS / 8 / 5 * 4);
+    expect(Number(result.table.get(0)!.toJSON().n)).toBe((ROWS / 8 / 5) * 4);
     expect(result.statements).toHaveLength(2);
   });
 
@@ -116,7 +124,9 @@ describe('DuckDBEngine in Node', () => {
 
   it('reports a parser error position', async () => {
     const error = await engine.query('SELEC 1').catch(e => e);
-    expect(error.message).toBe('Parser Error: syntax error at or near "SELEC"\n\nLINE 1: SELEC 1\n        ^');
+    expect(error.message).toBe(
+      'Parser Error: syntax error at or near "SELEC"\n\nLINE 1: SELEC 1\n        ^'
+    );
     expect(error.duckdbType).toBe('Parser');
     expect(error.position).toEqual({ line: 1, column: 1, offset: 0 });
   });
@@ -155,10 +165,14 @@ describe('DuckDBEngine in Node', () => {
   });
 
   it('refuses file access, extension installation and configuration changes', async () => {
-    await expect(engine.query("SELECT * FROM read_csv('/etc/passwd')")).rejects.toMatchObject({ kind: 'sql' });
+    await expect(engine.query("SELECT * FROM read_csv('/etc/passwd')")).rejects.toMatchObject({
+      kind: 'sql'
+    });
     await expect(engine.query('LOAD httpfs')).rejects.toThrow(/disabled/);
     await expect(engine.query("ATTACH '/tmp/opsbook-x.db'")).rejects.toThrow(/disabled/);
-    await expect(engine.query('SET enable_external_access = true')).rejects.toMatchObject({ kind: 'sql' });
+    await expect(engine.query('SET enable_external_access = true')).rejects.toMatchObject({
+      kind: 'sql'
+    });
     await expect(engine.query("SET memory_limit = '100GB'")).rejects.toThrow(/lock/i);
   });
 

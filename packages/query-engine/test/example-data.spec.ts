@@ -27,7 +27,13 @@ describe('the query engine on the example data', () => {
     await generateTelemetry({ outDir: data, spans: 20_000, seed: 7 });
     fs.writeFileSync(path.join(data, 'corrupt.parquet'), 'this is not a parquet file');
     fs.mkdirSync(path.join(dir, 'notebooks'));
-    server = createServer({ notebookDir: path.join(dir, 'notebooks'), dataDir: data, port: 0, token: TOKEN, logLevel: 'error' });
+    server = createServer({
+      notebookDir: path.join(dir, 'notebooks'),
+      dataDir: data,
+      port: 0,
+      token: TOKEN,
+      logLevel: 'error'
+    });
     const info = await server.listen();
     datasetsUrl = `http://127.0.0.1:${info.port}/api/datasets`;
     engine = await createNodeEngine();
@@ -45,7 +51,12 @@ describe('the query engine on the example data', () => {
   });
 
   it('registers the four example datasets', () => {
-    expect(engine.datasets().map(d => d.name).sort()).toEqual(['events', 'logs', 'metrics', 'spans']);
+    expect(
+      engine
+        .datasets()
+        .map(d => d.name)
+        .sort()
+    ).toEqual(['events', 'logs', 'metrics', 'spans']);
   });
 
   it('shows the incident in a group-by over the time window', async () => {
@@ -90,7 +101,9 @@ describe('the query engine on the example data', () => {
   });
 
   it('reports a SQL error with its position', async () => {
-    const error: QueryError = await engine.query('SELECT service_name FROM spans\nWHERE duraton_ms > 5').catch(e => e);
+    const error: QueryError = await engine
+      .query('SELECT service_name FROM spans\nWHERE duraton_ms > 5')
+      .catch(e => e);
     expect(error.message).toContain('duraton_ms');
     expect(error.position).toMatchObject({ line: 2, column: 7 });
   });
@@ -101,7 +114,10 @@ describe('the query engine on the example data', () => {
     expect(corrupt?.error).toMatch(/corrupt\.parquet/);
     // Asking for it anyway gets the server's error, naming the file, through the engine.
     await engine.registerDataset(
-      httpDatasetSource({ ...corrupt!, name: 'corrupt', columns: [{ name: 'x', type: 'INTEGER' }] }, { datasetsUrl, headers })
+      httpDatasetSource(
+        { ...corrupt!, name: 'corrupt', columns: [{ name: 'x', type: 'INTEGER' }] },
+        { datasetsUrl, headers }
+      )
     );
     const error = await engine.query('SELECT * FROM corrupt').catch(e => e);
     expect(error).toBeInstanceOf(QueryError);

@@ -13,7 +13,9 @@ export const TELEMETRY_CELL_CLASS = 'jp-opsbook-TelemetryCell';
 export function markTelemetryCells(panel: NotebookPanel): void {
   const update = () => {
     for (const cell of panel.content.widgets) {
-      const telemetry = cell.model.type === 'code' && isTelemetryMetadata({ [METADATA_KEY]: cell.model.getMetadata(METADATA_KEY) });
+      const telemetry =
+        cell.model.type === 'code' &&
+        isTelemetryMetadata({ [METADATA_KEY]: cell.model.getMetadata(METADATA_KEY) });
       cell.toggleClass(TELEMETRY_CELL_CLASS, telemetry);
     }
   };

@@ -44,7 +44,8 @@ export class CellTypeSwitcher extends Widget {
     const cells = this._notebook.widgets.filter(c => this._notebook.isSelectedOrActive(c));
     const kinds = new Set(
       cells.map(c =>
-        c.model.type === 'code' && isTelemetryMetadata({ [METADATA_KEY]: c.model.getMetadata(METADATA_KEY) })
+        c.model.type === 'code' &&
+        isTelemetryMetadata({ [METADATA_KEY]: c.model.getMetadata(METADATA_KEY) })
           ? 'telemetry'
           : c.model.type
       )

@@ -31,7 +31,9 @@ export function watchChartChoices(panel: NotebookPanel): void {
 
 /** Stores `chart` on the cell and rewrites its chart output. */
 export function applyChartChoice(cell: CodeCell, chart: ChartConfig): void {
-  const previous = (cell.model.getMetadata(METADATA_KEY) as TelemetryCellMetadata | undefined) ?? newTelemetryMetadata();
+  const previous =
+    (cell.model.getMetadata(METADATA_KEY) as TelemetryCellMetadata | undefined) ??
+    newTelemetryMetadata();
   cell.model.setMetadata(METADATA_KEY, { ...previous, chart });
   const outputs = cell.model.outputs;
   const list = outputs.toJSON();
@@ -39,7 +41,10 @@ export function applyChartChoice(cell: CodeCell, chart: ChartConfig): void {
   if (!table) {
     return;
   }
-  const rebuilt = buildChartOutput((table as nbformat.IExecuteResult).data[TABLE_MIME] as unknown as TableBundle, chart);
+  const rebuilt = buildChartOutput(
+    (table as nbformat.IExecuteResult).data[TABLE_MIME] as unknown as TableBundle,
+    chart
+  );
   const withoutChart = list.filter(o => !hasMime(o, CHART_MIME));
   const next = rebuilt ? [rebuilt as unknown as nbformat.IOutput, ...withoutChart] : withoutChart;
   outputs.clear();

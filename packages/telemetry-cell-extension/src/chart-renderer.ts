@@ -74,8 +74,12 @@ export class ChartRenderer extends Widget implements IRenderMime.IRenderer {
       );
     };
     this._controls.append(
-      select('Mark', 'mark', CHART_MARKS.map(m => [m, m === 'table' ? 'table only' : m]), current.mark, v =>
-        emit({ mark: v as ChartConfig['mark'] })
+      select(
+        'Mark',
+        'mark',
+        CHART_MARKS.map(m => [m, m === 'table' ? 'table only' : m]),
+        current.mark,
+        v => emit({ mark: v as ChartConfig['mark'] })
       )
     );
     if (current.mark === 'table') {
@@ -86,7 +90,9 @@ export class ChartRenderer extends Widget implements IRenderMime.IRenderer {
     this._controls.append(
       select('x', 'x', fields, current.x ?? '', v => emit({ x: v || null })),
       select('y', 'y', fields, current.y ?? '', v => emit({ y: v || null })),
-      select('Colour', 'color', none.concat(fields), current.color ?? '', v => emit({ color: v || null }))
+      select('Colour', 'color', none.concat(fields), current.color ?? '', v =>
+        emit({ color: v || null })
+      )
     );
   }
 }

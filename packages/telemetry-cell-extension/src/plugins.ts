@@ -28,11 +28,21 @@ const renderers: JupyterFrontEndPlugin<void> = {
   requires: [IRenderMimeRegistry],
   activate: (_app: JupyterFrontEnd, rendermime: IRenderMimeRegistry) => {
     rendermime.addFactory(
-      { safe: true, mimeTypes: [TABLE_MIME], defaultRank: RENDERER_RANK, createRenderer: () => new TableRenderer() },
+      {
+        safe: true,
+        mimeTypes: [TABLE_MIME],
+        defaultRank: RENDERER_RANK,
+        createRenderer: () => new TableRenderer()
+      },
       RENDERER_RANK
     );
     rendermime.addFactory(
-      { safe: true, mimeTypes: [CHART_MIME], defaultRank: RENDERER_RANK, createRenderer: () => new ChartRenderer() },
+      {
+        safe: true,
+        mimeTypes: [CHART_MIME],
+        defaultRank: RENDERER_RANK,
+        createRenderer: () => new ChartRenderer()
+      },
       RENDERER_RANK
     );
   }
@@ -76,7 +86,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
     palette?.addItem({ command: CommandIDs.insertTelemetryCell, category: 'Notebook Operations' });
     palette?.addItem({ command: CommandIDs.toTelemetryCell, category: 'Notebook Operations' });
-    app.contextMenu.addItem({ command: CommandIDs.insertTelemetryCell, selector: '.jp-Notebook', rank: 0 });
+    app.contextMenu.addItem({
+      command: CommandIDs.insertTelemetryCell,
+      selector: '.jp-Notebook',
+      rank: 0
+    });
     tracker.widgetAdded.connect((_, panel) => {
       markTelemetryCells(panel);
       watchChartChoices(panel);

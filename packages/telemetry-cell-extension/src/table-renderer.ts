@@ -59,7 +59,9 @@ export class TableRenderer extends Widget implements IRenderMime.IRenderer {
       .join('')}</tr></thead>`;
     const body: string[] = [];
     for (let r = first; r < last; r++) {
-      const cells = bundle.rows[r].map(v => `<td class="${cellClass(v)}">${escape(format(v))}</td>`);
+      const cells = bundle.rows[r].map(
+        v => `<td class="${cellClass(v)}">${escape(format(v))}</td>`
+      );
       body.push(`<tr><td class="jp-opsbook-Table-index">${r + 1}</td>${cells.join('')}</tr>`);
     }
     this._body.innerHTML = `${head}<tbody>${body.join('')}</tbody>`;
@@ -70,7 +72,8 @@ export class TableRenderer extends Widget implements IRenderMime.IRenderer {
 
   private _renderFooter(): void {
     const bundle = this._bundle!;
-    const elapsed = bundle.elapsedMs !== undefined ? ` · ${(bundle.elapsedMs / 1000).toFixed(2)} s` : '';
+    const elapsed =
+      bundle.elapsedMs !== undefined ? ` · ${(bundle.elapsedMs / 1000).toFixed(2)} s` : '';
     this._footer.textContent = '';
     const text = document.createElement('span');
     text.className = 'jp-opsbook-Table-summary';
@@ -92,7 +95,10 @@ export class TableRenderer extends Widget implements IRenderMime.IRenderer {
         };
         return b;
       };
-      nav.append(button('‹', `Previous ${PAGE_ROWS} rows`, -1), button('›', `Next ${PAGE_ROWS} rows`, 1));
+      nav.append(
+        button('‹', `Previous ${PAGE_ROWS} rows`, -1),
+        button('›', `Next ${PAGE_ROWS} rows`, 1)
+      );
       this._footer.append(nav);
     }
   }

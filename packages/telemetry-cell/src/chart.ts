@@ -117,7 +117,11 @@ export function buildVegaLiteSpec(
     width: 'container',
     height: 240,
     data: { values },
-    mark: { type: chart.mark, tooltip: true, ...(chart.mark === 'line' ? { interpolate: 'monotone' } : {}) },
+    mark: {
+      type: chart.mark,
+      tooltip: true,
+      ...(chart.mark === 'line' ? { interpolate: 'monotone' } : {})
+    },
     encoding
   };
 }

@@ -50,16 +50,14 @@ export interface TelemetryCellMetadata {
 /** True when a cell's metadata marks it as a telemetry cell. */
 export function isTelemetryMetadata(metadata: unknown): boolean {
   const value = (metadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as
-    | Partial<TelemetryCellMetadata>
-    | undefined;
+    Partial<TelemetryCellMetadata> | undefined;
   return !!value && value.kind === 'telemetry';
 }
 
 /** Reads the chart choice of a telemetry cell, ignoring anything malformed. */
 export function readChartConfig(metadata: unknown): ChartConfig | null {
   const value = (metadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as
-    | Partial<TelemetryCellMetadata>
-    | undefined;
+    Partial<TelemetryCellMetadata> | undefined;
   const chart = value?.chart;
   if (!chart || !CHART_MARKS.includes(chart.mark)) {
     return null;

@@ -81,7 +81,10 @@ export function buildOutputs(result: ResultTable, options: BuildOutputsOptions):
 }
 
 /** The chart output for a result and a chart choice, or null when nothing can be drawn. */
-export function buildChartOutput(result: ResultTable, chosen: ChartConfig | null): RunOutput | null {
+export function buildChartOutput(
+  result: ResultTable,
+  chosen: ChartConfig | null
+): RunOutput | null {
   const chart = resolveChart(result, chosen);
   const spec = buildVegaLiteSpec(result, chart);
   if (!spec && chart.mark !== 'table') {
@@ -113,7 +116,10 @@ export function summary(result: ResultTable): string {
 }
 
 const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  s.replace(
+    /[&<>"']/g,
+    c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!
+  );
 
 function cellText(value: ResultValue): string {
   return value === null ? 'NULL' : String(value);
@@ -137,8 +143,19 @@ export function htmlTable(result: ResultTable): string {
 export function textTable(result: ResultTable, maxRows = 20): string {
   const rows = result.rows.slice(0, maxRows).map(r => r.map(cellText));
   const header = result.columns.map(c => c.name);
-  const widths = header.map((h, i) => Math.min(40, Math.max(h.length, ...rows.map(r => r[i].length))));
+  const widths = header.map((h, i) =>
+    Math.min(40, Math.max(h.length, ...rows.map(r => r[i].length)))
+  );
   const line = (cells: string[]) =>
-    cells.map((cell, i) => (cell.length > widths[i] ? cell.slice(0, widths[i] - 1) + '…' : cell.padEnd(widths[i]))).join('  ');
-  return [line(header), widths.map(w => '-'.repeat(w)).join('  '), ...rows.map(line), summary(result)].join('\n');
+    cells
+      .map((cell, i) =>
+        cell.length > widths[i] ? cell.slice(0, widths[i] - 1) + '…' : cell.padEnd(widths[i])
+      )
+      .join('  ');
+  return [
+    line(header),
+    widths.map(w => '-'.repeat(w)).join('  '),
+    ...rows.map(line),
+    summary(result)
+  ].join('\n');
 }

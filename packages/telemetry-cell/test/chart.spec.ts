@@ -29,11 +29,21 @@ const categories: ResultTable = {
 
 describe('inferChart', () => {
   it('draws a line per series for a time column and a number', () => {
-    expect(inferChart(timeSeries)).toEqual({ mark: 'line', x: 'bucket', y: 'p95_ms', color: 'service_name' });
+    expect(inferChart(timeSeries)).toEqual({
+      mark: 'line',
+      x: 'bucket',
+      y: 'p95_ms',
+      color: 'service_name'
+    });
   });
 
   it('draws bars for a category and a number', () => {
-    expect(inferChart(categories)).toEqual({ mark: 'bar', x: 'http_route', y: 'errors', color: null });
+    expect(inferChart(categories)).toEqual({
+      mark: 'bar',
+      x: 'http_route',
+      y: 'errors',
+      color: null
+    });
   });
 
   it('draws points for two numbers', () => {
@@ -49,7 +59,11 @@ describe('inferChart', () => {
   });
 
   it('shows only a table when there is nothing to plot', () => {
-    const text: ResultTable = { columns: [{ name: 'body', type: 'Utf8', kind: 'nominal' }], rows: [['x']], totalRows: 1 };
+    const text: ResultTable = {
+      columns: [{ name: 'body', type: 'Utf8', kind: 'nominal' }],
+      rows: [['x']],
+      totalRows: 1
+    };
     expect(inferChart(text)).toEqual({ mark: 'table', x: null, y: null, color: null });
   });
 
@@ -65,7 +79,9 @@ describe('inferChart', () => {
 
 describe('resolveChart', () => {
   it('keeps the user choice where it fits the result', () => {
-    expect(resolveChart(timeSeries, { mark: 'area', x: 'bucket', y: 'p95_ms', color: null })).toEqual({
+    expect(
+      resolveChart(timeSeries, { mark: 'area', x: 'bucket', y: 'p95_ms', color: null })
+    ).toEqual({
       mark: 'area',
       x: 'bucket',
       y: 'p95_ms',
@@ -96,6 +112,8 @@ describe('buildVegaLiteSpec', () => {
   });
 
   it('returns null for table only', () => {
-    expect(buildVegaLiteSpec(categories, { mark: 'table', x: null, y: null, color: null })).toBeNull();
+    expect(
+      buildVegaLiteSpec(categories, { mark: 'table', x: null, y: null, color: null })
+    ).toBeNull();
   });
 });

@@ -1,7 +1,12 @@
 import Ajv from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isTelemetryMetadata, METADATA_KEY, newTelemetryMetadata, readChartConfig } from '../src/metadata';
+import {
+  isTelemetryMetadata,
+  METADATA_KEY,
+  newTelemetryMetadata,
+  readChartConfig
+} from '../src/metadata';
 
 const root = path.join(__dirname, '..', '..', '..');
 const schema = JSON.parse(
@@ -17,7 +22,9 @@ describe('telemetry cell metadata', () => {
   });
 
   it('ignores a malformed chart choice instead of failing', () => {
-    expect(readChartConfig({ opsbook: { version: 1, kind: 'telemetry', chart: { mark: 'pie' } } })).toBeNull();
+    expect(
+      readChartConfig({ opsbook: { version: 1, kind: 'telemetry', chart: { mark: 'pie' } } })
+    ).toBeNull();
   });
 
   it('rejects unknown marks and fields in the schema', () => {
@@ -38,7 +45,9 @@ describe('telemetry cell metadata', () => {
   it.each(examples)('validates every telemetry cell of %s against the schema', file => {
     const notebook = JSON.parse(fs.readFileSync(file, 'utf8'));
     expect(notebook.nbformat).toBe(4);
-    const telemetry = notebook.cells.filter((c: { metadata: object }) => isTelemetryMetadata(c.metadata));
+    const telemetry = notebook.cells.filter((c: { metadata: object }) =>
+      isTelemetryMetadata(c.metadata)
+    );
     expect(telemetry.length).toBeGreaterThanOrEqual(5);
     for (const cell of telemetry) {
       expect(cell.cell_type).toBe('code');

@@ -4,7 +4,11 @@ import { buildChartOutput, buildOutputs, htmlTable } from '../src/outputs';
 import { toResultTable } from '../src/values';
 
 const arrow = tableFromArrays({
-  minute: [new Date('2026-11-10T14:00:00Z'), new Date('2026-11-10T14:01:00Z'), new Date('2026-11-10T14:02:00Z')],
+  minute: [
+    new Date('2026-11-10T14:00:00Z'),
+    new Date('2026-11-10T14:01:00Z'),
+    new Date('2026-11-10T14:02:00Z')
+  ],
   service_name: ['payment', 'payment', 'checkout'],
   errors: BigInt64Array.from([1n, 5n, 9007199254740993n])
 });
@@ -27,10 +31,18 @@ describe('toResultTable', () => {
 
 describe('buildOutputs', () => {
   it('gives a telemetry cell a chart output and a table output with standard fallbacks', () => {
-    const outputs = buildOutputs(toResultTable(arrow, 1000), { chart: true, executionCount: 3, elapsedMs: 12 });
+    const outputs = buildOutputs(toResultTable(arrow, 1000), {
+      chart: true,
+      executionCount: 3,
+      elapsedMs: 12
+    });
     expect(outputs.map(o => o.output_type)).toEqual(['display_data', 'execute_result']);
-    expect(Object.keys(outputs[0].data).sort()).toEqual([CHART_MIME, VEGALITE_MIME, 'text/plain'].sort());
-    expect(Object.keys(outputs[1].data).sort()).toEqual([TABLE_MIME, 'text/html', 'text/plain'].sort());
+    expect(Object.keys(outputs[0].data).sort()).toEqual(
+      [CHART_MIME, VEGALITE_MIME, 'text/plain'].sort()
+    );
+    expect(Object.keys(outputs[1].data).sort()).toEqual(
+      [TABLE_MIME, 'text/html', 'text/plain'].sort()
+    );
     expect(outputs[1]).toMatchObject({ execution_count: 3 });
   });
 
