@@ -20,7 +20,12 @@ export function run(command, args, options = {}) {
   }
 }
 
-/** `npm ci` when node_modules is missing or was installed from another package-lock.json. */
+/**
+ * Installs when node_modules is missing or was installed from another package-lock.json.
+ * `npm install` with the committed lockfile installs exactly the locked versions. Not `npm ci`:
+ * `@duckdb/node-bindings` lists one optional package per platform, the lockfile can only record
+ * the ones the registry served when it was written, and `npm ci` refuses a lockfile without them.
+ */
 export function ensureInstalled() {
   const lock = fs.readFileSync(path.join(ROOT, 'package-lock.json'));
   const hash = createHash('sha256').update(lock).digest('hex');
@@ -28,7 +33,7 @@ export function ensureInstalled() {
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === hash) {
     return;
   }
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  run('npm', ['install', '--no-audit', '--no-fund']);
   fs.writeFileSync(stamp, hash);
 }
 
