@@ -7,7 +7,17 @@ module.exports = {
   testEnvironment: 'node',
   testMatch: ['<rootDir>/tests/**/*.spec.ts'],
   transform: {
-    '^.+\\.tsx?$': ['ts-jest', { tsconfig: { module: 'commonjs', esModuleInterop: true, target: 'ES2022', isolatedModules: true } }]
+    '^.+\\.tsx?$': [
+      'ts-jest',
+      {
+        tsconfig: {
+          module: 'commonjs',
+          esModuleInterop: true,
+          target: 'ES2022',
+          isolatedModules: true
+        }
+      }
+    ]
   },
   globalSetup: '<rootDir>/global-setup.ts',
   testTimeout: 240000,

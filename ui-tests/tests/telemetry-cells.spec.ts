@@ -229,6 +229,27 @@ describe('telemetry cells in the app', () => {
     expect((await cellStates(page)).find(s => s.id === ok)!.totalRows).toBe(1);
   });
 
+  it('completes table and column names of the datasets with Tab', async () => {
+    const { page } = recorded;
+    const accept = async (item: string) => {
+      await page.keyboard.press('Tab');
+      await page.locator('.jp-Completer .jp-Completer-item', { hasText: item }).first().waitFor();
+      await page.keyboard.press('Enter');
+    };
+    await command(page, 'opsbook:insert-telemetry-cell');
+    await page.keyboard.type('SELECT severity_t');
+    await accept('severity_text');
+    await page.keyboard.type(' FROM lo');
+    await accept('logs');
+    const source = await page.evaluate(
+      () =>
+        (
+          window as any
+        ).jupyterapp.shell.currentWidget.content.activeCell.model.sharedModel.getSource() as string
+    );
+    expect(source).toBe('SELECT severity_text FROM logs');
+  });
+
   it('interrupts a running query from the toolbar: the kernel is busy, then the query is cancelled', async () => {
     const { page } = recorded;
     await command(page, 'opsbook:insert-telemetry-cell');

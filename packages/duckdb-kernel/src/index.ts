@@ -1,2 +1,3 @@
 export * from './kernel';
 export * from './completion';
+export * from './error-content';

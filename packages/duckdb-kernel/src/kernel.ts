@@ -8,7 +8,7 @@
  */
 import type { KernelMessage } from '@jupyterlab/services';
 import { BaseKernel, type IKernel } from '@jupyterlite/services';
-import { QueryError, type QueryEngine, type QueryProgress } from '@opsbook/query-engine';
+import type { QueryEngine, QueryProgress } from '@opsbook/query-engine';
 import {
   buildOutputs,
   DEFAULT_MAX_ROWS,
@@ -17,6 +17,7 @@ import {
   type ChartConfig
 } from '@opsbook/telemetry-cell';
 import { complete } from './completion';
+import { describe } from './error-content';
 
 /** What the kernel knows about the cell it runs, looked up by the cell id JupyterLab sends. */
 export interface CellContext {
@@ -235,42 +236,4 @@ function progressText(p: QueryProgress): string {
     return `Loading ${p.dataset}… ${mb} MB (${seconds} s)`;
   }
   return `${p.phase === 'planning' ? 'Planning' : 'Running'}… ${seconds} s`;
-}
-
-/** The Jupyter error content for a failure: DuckDB's message, and where in the SQL it is. */
-export function describe(
-  error: unknown,
-  sql: string
-): { ename: string; evalue: string; traceback: string[] } {
-  if (error instanceof QueryError) {
-    const ename = error.duckdbType
-      ? `${error.duckdbType} Error`
-      : error.kind === 'sql'
-        ? 'SQL Error'
-        : titleCase(error.kind);
-    const evalue = error.message.replace(/^[A-Za-z ]+ Error: /, '');
-    const traceback = [`\x1b[31m${error.message}\x1b[0m`];
-    if (error.position) {
-      const line = sql.split('\n')[error.position.line - 1] ?? '';
-      traceback.push(
-        '',
-        `at line ${error.position.line}, column ${error.position.column}:`,
-        `  ${line}`,
-        `  ${' '.repeat(error.position.column - 1)}\x1b[31m^\x1b[0m`
-      );
-    }
-    return { ename, evalue, traceback };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return { ename: 'Error', evalue: message, traceback: [message] };
-}
-
-function titleCase(kind: string): string {
-  return kind === 'cancelled'
-    ? 'Cancelled'
-    : kind === 'timeout'
-      ? 'Timeout'
-      : kind === 'data'
-        ? 'Data Error'
-        : 'Error';
 }

@@ -10,7 +10,7 @@ import { ICommandPalette, IToolbarWidgetRegistry } from '@jupyterlab/apputils';
 import { INotebookTracker, INotebookWidgetFactory } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { CHART_MIME, TABLE_MIME } from '@opsbook/telemetry-cell';
-import { addIcon } from '@jupyterlab/ui-components';
+import { telemetryCellIcon } from './icons';
 import { markTelemetryCells } from './cell-marker';
 import { createCellTypeSwitcher } from './cell-type-switcher';
 import { watchChartChoices } from './chart-choice';
@@ -66,7 +66,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     commands.addCommand(CommandIDs.insertTelemetryCell, {
       label: 'Insert Telemetry Cell',
       caption: 'Insert a telemetry cell (SQL over your telemetry, with a table and a chart) below',
-      icon: args => (args.toolbar ? addIcon : undefined),
+      icon: args => (args.toolbar ? telemetryCellIcon : undefined),
       isEnabled: () => !!tracker.currentWidget,
       execute: () => {
         const panel = current();
