@@ -5,10 +5,11 @@
 import { QueryError } from '@opsbook/query-engine';
 
 /** The Jupyter error content for a failure: DuckDB's message, and where in the SQL it is. */
-export function describe(
-  error: unknown,
-  sql: string
-): { ename: string; evalue: string; traceback: string[] } {
+export function errorContent(error: unknown): {
+  ename: string;
+  evalue: string;
+  traceback: string[];
+} {
   if (error instanceof QueryError) {
     const ename = error.duckdbType
       ? `${error.duckdbType} Error`

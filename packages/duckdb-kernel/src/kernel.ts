@@ -17,7 +17,7 @@ import {
   type ChartConfig
 } from '@opsbook/telemetry-cell';
 import { complete } from './completion';
-import { describe } from './error-content';
+import { errorContent } from './error-content';
 
 /** What the kernel knows about the cell it runs, looked up by the cell id JupyterLab sends. */
 export interface CellContext {
@@ -157,7 +157,7 @@ export class DuckDBKernel extends BaseKernel {
       if (shown) {
         this.clearOutput({ wait: true });
       }
-      const failure = describe(error, content.code);
+      const failure = errorContent(error);
       this.publishExecuteError(failure);
       return {
         status: 'error',

@@ -1,7 +1,7 @@
 import { QueryError } from '@opsbook/query-engine';
-import { describe as describeError } from '../src/error-content';
+import { errorContent } from '../src/error-content';
 
-describe('describe', () => {
+describe('errorContent', () => {
   it("keeps DuckDB's message and says where the error is in the cell", () => {
     const sql = 'SELECT 1;\nSELECT nope FROM spans';
     const error = QueryError.fromDuckDB(
@@ -11,16 +11,16 @@ describe('describe', () => {
       sql,
       sql.indexOf('SELECT nope')
     );
-    const content = describeError(error, sql);
+    const content = errorContent(error);
     expect(content.ename).toBe('Binder Error');
     expect(content.evalue).toContain('Referenced column "nope" not found');
     expect(content.traceback.join('\n')).toContain('at line 2, column 8 of the cell');
   });
 
   it('names cancellations and time limits plainly', () => {
-    expect(describeError(new QueryError('Query cancelled.', { kind: 'cancelled' }), '').ename).toBe(
+    expect(errorContent(new QueryError('Query cancelled.', { kind: 'cancelled' })).ename).toBe(
       'Cancelled'
     );
-    expect(describeError(new QueryError('late', { kind: 'timeout' }), '').ename).toBe('Timeout');
+    expect(errorContent(new QueryError('late', { kind: 'timeout' })).ename).toBe('Timeout');
   });
 });
