@@ -146,6 +146,7 @@ module.exports = (env, argv) => {
       new HtmlWebpackPlugin({
         template: path.join(root, 'app', 'index.html'),
         filename: 'index.html',
+        favicon: path.join(root, 'app', 'favicon.svg'),
         minify: false
       }),
       new LabAssetsPlugin()

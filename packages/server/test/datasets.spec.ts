@@ -33,6 +33,13 @@ async function writeFixtures(dir: string): Promise<void> {
              CASE WHEN i % 7 = 0 THEN NULL ELSE 'trace-' || i END AS trace_id
       FROM range(5000) t(i)
     ) TO '${spans}' (FORMAT parquet, ROW_GROUP_SIZE 100)`);
+  const strings = path.join(dir, 'strings.parquet').replace(/'/g, "''");
+  await connection.run(`COPY (
+      SELECT TIMESTAMP '2024-03-01 00:00:00' + INTERVAL (i) MINUTE AS time,
+             CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'short' WHEN 2 THEN 'longer than twelve bytes ' || i
+                        WHEN 3 THEN 'ünïcødé 東京 ' || i ELSE '' END AS label
+      FROM range(5000) t(i)
+    ) TO '${strings}' (FORMAT parquet)`);
   connection.closeSync();
   instance.closeSync();
 
@@ -81,7 +88,8 @@ describe('datasets', () => {
       'broken',
       'logs',
       'metrics',
-      'spans'
+      'spans',
+      'strings'
     ]);
     const spans = datasets.find((d: { name: string }) => d.name === 'spans');
     expect(spans).toMatchObject({
@@ -175,6 +183,15 @@ describe('datasets', () => {
     expect(rows[7].trace_id).toBeNull();
   });
 
+  it('streams strings of every length, Unicode and NULLs byte for byte across chunks', async () => {
+    const { table } = await arrow('strings/arrow?columns=label');
+    const expected = Array.from(
+      { length: 5000 },
+      (_, i) => [null, 'short', `longer than twelve bytes ${i}`, `ünïcødé 東京 ${i}`, ''][i % 5]
+    );
+    expect(table!.getChild('label')!.toArray()).toEqual(expected);
+  });
+
   it('applies limit and returns every column when none are named', async () => {
     const { table } = await arrow('spans/arrow?limit=5');
     expect(table!.numRows).toBe(5);
@@ -247,7 +264,9 @@ describe('datasets', () => {
   it('answers an unknown dataset with 404 listing the available ones', async () => {
     const { res } = await arrow('nope/arrow');
     expect(res.status).toBe(404);
-    expect(res.json().message).toBe("No dataset 'nope'. Available: broken, logs, metrics, spans.");
+    expect(res.json().message).toBe(
+      "No dataset 'nope'. Available: broken, logs, metrics, spans, strings."
+    );
   });
 
   it('serves raw files with byte ranges', async () => {
