@@ -15,6 +15,12 @@ const targets = [
     type: 'TelemetryCellMetadata',
     out: 'packages/telemetry-cell/schema/cell-metadata.schema.json',
     id: 'urn:opsbook:schema:telemetry-cell-metadata:v1'
+  },
+  {
+    path: 'packages/collab-model/src/schema.ts',
+    type: 'CollabStateV1',
+    out: 'packages/collab-model/schema/collaboration.schema.json',
+    id: 'urn:opsbook:schema:collaboration:v1'
   }
 ];
 

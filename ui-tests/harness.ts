@@ -217,3 +217,29 @@ export async function runActiveCell(page: Page, timeout = 120_000): Promise<stri
   );
   return id;
 }
+
+/** A user of a multi-user test: what the server's users file says about them. */
+export interface TestUser {
+  username: string;
+  display_name: string;
+  color: string;
+  token: string;
+}
+
+/** Writes a users file (`--users`) for `users` in a temp dir and returns its path. */
+export function writeUsersFile(users: TestUser[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-users-'));
+  const file = path.join(dir, 'users.json');
+  fs.writeFileSync(file, JSON.stringify({ users }, null, 2));
+  return file;
+}
+
+/** Opens a notebook as the user with `token` (each page should have its own browser context). */
+export async function openNotebookAs(
+  page: Page,
+  server: ServerHandle,
+  name: string,
+  token: string
+): Promise<void> {
+  await openNotebook(page, { ...server, token }, name);
+}

@@ -58,6 +58,30 @@ export interface ServerConfig {
   minTokenLength: number;
   /** Minimum level of log lines written. */
   logLevel: LogLevel;
+  /** Largest collaboration websocket message: a notebook's first sync carries the whole
+   * document (images included), so the same 50 MB as `maxBodyBytes`; above it ws closes with 1009. */
+  collabMaxMessageBytes: number;
+  /** Largest awareness state of one client: cursors, selections and presence fields are a few
+   * KB; 64 KB leaves room for many selections while keeping relayed traffic bounded. */
+  collabMaxAwarenessBytes: number;
+  /** Messages per second per connection (bucket of two seconds' worth): typing sends ~10-30
+   * updates plus awareness per second; a client far above that is broken or hostile. */
+  collabMessagesPerSecond: number;
+  /** Messages queued per connection while its room loads: a client sends 2-3 before it has the
+   * server's step 1; 256 tolerates a slow disk, not an unbounded flood. */
+  collabMaxQueuedMessages: number;
+  /** How long a room stays loaded after its last client left (then it is saved, compacted and
+   * unloaded): 60 s, like jupyter-collaboration, covers reloads and brief network drops. */
+  collabRoomIdleMs: number;
+  /** Logged updates per room before they are merged into one snapshot: bounds the log and the
+   * replay time of a restart while keeping recent history for the timeline. */
+  collabCompactAfterUpdates: number;
+  /** Autosave delay after the last change while a client has autosave on (1 s, like the
+   * reference server); continuous typing still saves every 10x this at most. */
+  collabAutosaveDelayMs: number;
+  /** How often an open room checks its file for changes made outside (git checkout, another
+   * editor): often enough to notice within a few seconds, rare enough to cost nothing. */
+  collabDiskPollMs: number;
 }
 
 /** What callers may pass: everything optional except where the notebooks live. */
@@ -84,7 +108,15 @@ export const DEFAULTS = {
   arrowBatchRows: 16_384,
   staticGzipCacheBytes: 64 * 1024 * 1024,
   minTokenLength: 16,
-  logLevel: 'info'
+  logLevel: 'info',
+  collabMaxMessageBytes: 50 * 1024 * 1024,
+  collabMaxAwarenessBytes: 64 * 1024,
+  collabMessagesPerSecond: 200,
+  collabMaxQueuedMessages: 256,
+  collabRoomIdleMs: 60_000,
+  collabCompactAfterUpdates: 1000,
+  collabAutosaveDelayMs: 1000,
+  collabDiskPollMs: 3000
 } satisfies Omit<ServerConfig, 'notebookDir' | 'stateDir'>;
 
 /** Hosts on which `noAuth` is accepted: only the local machine can reach them. */
@@ -137,7 +169,15 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
     'queryTimeoutMs',
     'duckdbThreads',
     'arrowBatchRows',
-    'staticGzipCacheBytes'
+    'staticGzipCacheBytes',
+    'collabMaxMessageBytes',
+    'collabMaxAwarenessBytes',
+    'collabMessagesPerSecond',
+    'collabMaxQueuedMessages',
+    'collabRoomIdleMs',
+    'collabCompactAfterUpdates',
+    'collabAutosaveDelayMs',
+    'collabDiskPollMs'
   ] as const) {
     const value = config[key];
     if (!Number.isInteger(value) || value <= 0) {

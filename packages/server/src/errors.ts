@@ -218,6 +218,34 @@ export const Errors = {
   rangeNotSatisfiable: (range: string, size: number) =>
     e(416, 'Range Not Satisfiable', `Range '${range}' is outside the file (${size} bytes).`),
 
+  // Collaboration.
+  collabBadSession: (detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid collaboration session request: ${detail}. Expected {"format": "json", "type": "notebook"} or {"format": "text", "type": "file"}.`
+    ),
+  collabRoomNotFound: (room: string) =>
+    e(
+      404,
+      'Not Found',
+      `No open collaboration room '${room}': open the document first (rooms exist while someone has it open).`
+    ),
+  collabForkNotFound: (fork: string) =>
+    e(404, 'Not Found', `No fork '${fork}': it was deleted or the server restarted.`),
+  collabNoConflict: (fileId: string) =>
+    e(
+      404,
+      'Not Found',
+      `The document with file id '${fileId}' has no conflict with the file on disk (or is not open).`
+    ),
+  collabReadOnly: (username: string) =>
+    e(
+      403,
+      'Forbidden',
+      `User '${username}' is a viewer and cannot change documents; ask an owner to change the role in the users file.`
+    ),
+
   // CLI.
   cliUsage: (detail: string) => e(2, 'Usage', `${detail}\nRun 'opsbook --help' for usage.`),
   generatorUnavailable: (detail: string) =>

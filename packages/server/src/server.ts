@@ -35,6 +35,10 @@ import { addSettingsRoutes } from './lab/settings';
 import { addThemeRoutes } from './lab/themes';
 import { addTranslationRoutes } from './lab/translations';
 import { addWorkspaceRoutes } from './lab/workspaces';
+import { Collaboration, ROOM_PATH } from './collaboration/manager';
+import { opsbookStateHook } from './collaboration/opsbook-state';
+import { addCollaborationRoutes } from './collaboration/routes';
+import type { NotebookStateHook } from './collaboration/codec';
 import { createLogger, Logger, LogSink, redactUrl } from './log';
 import { defaultUser, loadUsersFile, User } from './users';
 
@@ -44,6 +48,8 @@ export interface ServerDeps {
   fs?: FsLayer;
   /** Where log lines go (default: stderr). */
   logSink?: LogSink;
+  /** Extra notebook state saved with collaborative documents (see `collaboration/codec.ts`). */
+  notebookHooks?: NotebookStateHook[];
 }
 
 /** Where a started server listens. */
@@ -75,7 +81,8 @@ const ANONYMOUS: User = {
   username: 'anonymous',
   display_name: 'Anonymous',
   color: '#888888',
-  token: null
+  token: null,
+  role: 'viewer'
 };
 
 /** Creates the server; validates the configuration immediately (throws `OpsbookError`). */
@@ -87,9 +94,14 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   let engine: Promise<Engine> | null = null;
+  let collaboration: Collaboration | null = null;
   let closed = false;
 
-  const setup = async (): Promise<{ router: Router; auth: Authenticator }> => {
+  const setup = async (): Promise<{
+    router: Router;
+    auth: Authenticator;
+    collaboration: Collaboration;
+  }> => {
     await fs.mkdir(config.stateDir, { recursive: true });
     const root = await fs.realpath(config.notebookDir);
     const stateDir = await fs.realpath(config.stateDir);
@@ -130,9 +142,24 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     const sender = new FileSender(config.staticGzipCacheBytes);
     const common = { stateDir, maxBodyBytes: config.maxBodyBytes, fs: fsLayer };
     const router = new Router();
+    const collab = new Collaboration({
+      config,
+      stateDir,
+      contents: store,
+      log,
+      // Comments and hypotheses travel with the notebook file unless a caller says otherwise.
+      notebookHooks: deps.notebookHooks ?? [opsbookStateHook()]
+    });
+    collaboration = collab;
     addContentsRoutes(router, {
       store,
       checkpoints: new Checkpoints(store),
+      maxBodyBytes: config.maxBodyBytes,
+      onRenamed: (from, to) => collab.renamed(from, to)
+    });
+    addCollaborationRoutes(router, {
+      collaboration: collab,
+      contents: store,
       maxBodyBytes: config.maxBodyBytes
     });
     addFilesRoute(router, store, sender);
@@ -149,11 +176,11 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       arrowBatchRows: config.arrowBatchRows
     });
     addPageRoutes(router, { config, appVersion, sender });
-    return { router, auth };
+    return { router, auth, collaboration: collab };
   };
 
   const listen = async (): Promise<ListenInfo> => {
-    const { router, auth } = await setup();
+    const { router, auth, collaboration: collab } = await setup();
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.port, config.host, () => {
@@ -167,7 +194,14 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       void handleRequest(req, res, { router, auth, cookieName, log, bound: config.host });
     });
     httpServer.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-      handleUpgrade(req, socket, head, { auth, cookieName, log, wss, bound: config.host });
+      handleUpgrade(req, socket, head, {
+        auth,
+        cookieName,
+        log,
+        wss,
+        bound: config.host,
+        collaboration: collab
+      });
     });
     const token = auth.primaryToken;
     const urls = displayHosts(config.host).map(
@@ -189,6 +223,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       client.terminate();
     }
     wss.close();
+    await collaboration?.close();
     await new Promise<void>(resolve => {
       if (!httpServer.listening) {
         resolve();
@@ -295,6 +330,7 @@ interface UpgradeEnv {
   log: Logger;
   wss: WebSocketServer;
   bound: string;
+  collaboration: Collaboration;
 }
 
 function handleUpgrade(
@@ -312,11 +348,24 @@ function handleUpgrade(
     reject(403, 'Forbidden');
     return;
   }
-  if (!env.auth.authenticate(req, env.cookieName)) {
+  const authResult = env.auth.authenticate(req, env.cookieName);
+  if (!authResult) {
     reject(403, 'Forbidden');
     return;
   }
-  const { rawPath } = splitUrl(req.url ?? '/');
+  const { rawPath, query } = splitUrl(req.url ?? '/');
+  const room = ROOM_PATH.exec(rawPath);
+  if (room) {
+    let name: string;
+    try {
+      name = decodeURIComponent(room.groups!.name);
+    } catch {
+      reject(404, 'Not Found');
+      return;
+    }
+    env.collaboration.handleUpgrade(req, socket, head, authResult.user, name, query);
+    return;
+  }
   if (!EVENTS_PATH.test(rawPath)) {
     reject(404, 'Not Found');
     return;

@@ -2,7 +2,10 @@
  * Users and their identities. A users file lets several people share one server with distinct
  * names and colours (what collaborators see) and their own tokens:
  *
- *   {"users": [{"username": "ana", "display_name": "Ana Silva", "color": "#1f77b4", "token": "..."}]}
+ *   {"users": [{"username": "ana", "display_name": "Ana Silva", "color": "#1f77b4", "token": "...",
+ *               "role": "editor"}]}
+ *
+ * `role` is 'viewer', 'editor' (default) or 'owner'; viewers cannot change documents.
  *
  * Without a file there is one user named after the OS account.
  */
@@ -18,6 +21,19 @@ export interface User {
   color: string;
   /** Own token from the users file; null when the user logs in with the server's token. */
   token: string | null;
+  /** What the user may do: viewers can open and follow documents but not change them. */
+  role: Role;
+}
+
+/** User roles, from the users file (`role`, default 'editor'). */
+export const ROLES = ['viewer', 'editor', 'owner'] as const;
+
+/** One of `ROLES`. */
+export type Role = (typeof ROLES)[number];
+
+/** Whether `user` may change documents (contents writes and collaborative edits). */
+export function canWrite(user: User): boolean {
+  return user.role !== 'viewer';
 }
 
 /** The identity shape `/api/me` returns and collaborators see (Jupyter's `IIdentity`). */
@@ -41,7 +57,7 @@ export function defaultUser(): User {
   } catch {
     // Some containers have no passwd entry for the uid; keep the generic name.
   }
-  return { username, display_name: username, color: PALETTE[0], token: null };
+  return { username, display_name: username, color: PALETTE[0], token: null, role: 'owner' };
 }
 
 /** Builds the identity for `/api/me`. */
@@ -108,6 +124,9 @@ export async function loadUsersFile(file: string, minTokenLength: number): Promi
         return fail(`'${key}' must be a string`);
       }
     }
+    if (u.role !== undefined && !ROLES.includes(u.role as Role)) {
+      return fail(`'role' must be one of ${ROLES.join(', ')}`);
+    }
     const token = (u.token as string | undefined) ?? null;
     if (token !== null) {
       if (token.length < minTokenLength) {
@@ -122,7 +141,8 @@ export async function loadUsersFile(file: string, minTokenLength: number): Promi
       username: u.username,
       display_name: (u.display_name as string | undefined) || u.username,
       color: (u.color as string | undefined) || PALETTE[i % PALETTE.length],
-      token
+      token,
+      role: (u.role as Role | undefined) ?? 'editor'
     };
   });
 }

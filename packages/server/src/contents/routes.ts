@@ -14,6 +14,8 @@ export interface ContentsRoutesOptions {
   store: ContentsStore;
   checkpoints: Checkpoints;
   maxBodyBytes: number;
+  /** Called after a successful rename/move (collaboration keeps file ids with the file). */
+  onRenamed?: (from: string, to: string) => Promise<void> | void;
 }
 
 const CHECKPOINTS = /^\/api\/contents(?:\/(?<path>.*?))?\/checkpoints\/?$/;
@@ -22,7 +24,7 @@ const CONTENTS = /^\/api\/contents(?:\/(?<path>.*))?$/;
 
 /** Registers the contents routes (checkpoint routes first: they are more specific). */
 export function addContentsRoutes(router: Router, options: ContentsRoutesOptions): void {
-  const { store, checkpoints, maxBodyBytes } = options;
+  const { store, checkpoints, maxBodyBytes, onRenamed } = options;
   const segmentsOf = (ctx: RequestContext): string[] => decodeRawPath(ctx.params.path ?? '');
 
   router
@@ -78,6 +80,7 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
       const to = parseApiPath(body.path);
       const model = await store.rename(from, to);
       await checkpoints.move(from, to);
+      await onRenamed?.(from.join('/'), model.path);
       sendJson(ctx.res, 200, model);
     })
     .add('DELETE', CONTENTS, async ctx => {

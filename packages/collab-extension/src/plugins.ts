@@ -1,0 +1,148 @@
+/**
+ * The JupyterLab plugins of collaborative debugging. They only wire library code:
+ * - `presence`: publishes the local user's active and running cells in each notebook's awareness
+ *   and draws peers' avatars, "running by" marks and the comment button in every cell;
+ * - `comments`: the Comments side panel and its commands;
+ * - `hypotheses`: the Hypotheses side panel and its commands.
+ * The shared document and awareness come from the notebook's YNotebook, which the stock
+ * docprovider connects to the server's collaboration rooms.
+ */
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { ILabShell } from '@jupyterlab/application';
+import { ICommandPalette } from '@jupyterlab/apputils';
+import { INotebookTracker } from '@jupyterlab/notebook';
+import { decorateCells } from './cell-decorations';
+import { CommandIDs } from './commands';
+import { CommentsPanel } from './comments-panel';
+import { HypothesesPanel } from './hypotheses-panel';
+import { commentsIcon, hypothesesIcon } from './icons';
+import { publishPresence } from './presence';
+import type { Identity } from './session';
+
+/** The local user's identity from the server (`GET /api/me`), once loaded. */
+function identityOf(app: JupyterFrontEnd): Identity | null {
+  const identity = app.serviceManager.user.identity;
+  return identity ? (identity as unknown as Identity) : null;
+}
+
+const COMMENTS_PANEL_ID = 'jp-opsbook-comments';
+const HYPOTHESES_PANEL_ID = 'jp-opsbook-hypotheses';
+
+const comments: JupyterFrontEndPlugin<void> = {
+  id: '@opsbook/collab-extension:comments',
+  description: 'Threaded comments with @mentions on cells, in a Comments side panel.',
+  autoStart: true,
+  requires: [INotebookTracker, ILabShell],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    shell: ILabShell,
+    palette: ICommandPalette | null
+  ) => {
+    const panel = new CommentsPanel({
+      tracker,
+      id: COMMENTS_PANEL_ID,
+      label: 'Comments',
+      caption: 'Comments on the cells of this notebook',
+      icon: commentsIcon,
+      className: 'jp-opsbook-CommentsPanel',
+      me: () => identityOf(app)
+    });
+    shell.add(panel, 'right', { rank: 500 });
+    app.commands.addCommand(CommandIDs.openComments, {
+      label: 'Show Comments',
+      caption: 'Open the Comments panel',
+      execute: args => {
+        shell.activateById(COMMENTS_PANEL_ID);
+        panel.focusNewComment(typeof args.cellId === 'string' ? args.cellId : undefined);
+      }
+    });
+    app.commands.addCommand(CommandIDs.addComment, {
+      label: 'Comment on Cell',
+      caption: 'Open a comment thread on the active cell',
+      isEnabled: () => !!tracker.activeCell,
+      execute: args => {
+        if (typeof args.text === 'string') {
+          return panel.comment(
+            args.text,
+            typeof args.cellId === 'string' ? args.cellId : undefined
+          );
+        }
+        shell.activateById(COMMENTS_PANEL_ID);
+        panel.focusNewComment();
+        return null;
+      }
+    });
+    tracker.widgetAdded.connect((_, notebook) => {
+      decorateCells({
+        panel: notebook,
+        openComments: cellId => void app.commands.execute(CommandIDs.openComments, { cellId })
+      });
+    });
+    palette?.addItem({ command: CommandIDs.openComments, category: 'Collaboration' });
+    palette?.addItem({ command: CommandIDs.addComment, category: 'Collaboration' });
+  }
+};
+
+const hypotheses: JupyterFrontEndPlugin<void> = {
+  id: '@opsbook/collab-extension:hypotheses',
+  description: 'A Hypotheses side panel: hypotheses with status, verdict and evidence cells.',
+  autoStart: true,
+  requires: [INotebookTracker, ILabShell],
+  optional: [ICommandPalette],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    shell: ILabShell,
+    palette: ICommandPalette | null
+  ) => {
+    const panel = new HypothesesPanel({
+      tracker,
+      id: HYPOTHESES_PANEL_ID,
+      label: 'Hypotheses',
+      caption: 'Hypotheses about this incident and their evidence',
+      icon: hypothesesIcon,
+      className: 'jp-opsbook-HypothesesPanel',
+      me: () => identityOf(app)
+    });
+    shell.add(panel, 'right', { rank: 510 });
+    app.commands.addCommand(CommandIDs.openHypotheses, {
+      label: 'Show Hypotheses',
+      caption: 'Open the Hypotheses panel',
+      execute: () => shell.activateById(HYPOTHESES_PANEL_ID)
+    });
+    app.commands.addCommand(CommandIDs.addHypothesis, {
+      label: 'Propose Hypothesis',
+      caption: 'Add a hypothesis to this notebook',
+      isEnabled: () => !!tracker.currentWidget,
+      execute: args => {
+        if (typeof args.title === 'string') {
+          return panel.propose(args.title);
+        }
+        shell.activateById(HYPOTHESES_PANEL_ID);
+        return null;
+      }
+    });
+    app.commands.addCommand(CommandIDs.linkEvidence, {
+      label: 'Link Active Cell as Evidence',
+      caption: 'Link the active cell as evidence of a hypothesis',
+      isEnabled: () => !!tracker.activeCell,
+      execute: args => (typeof args.id === 'string' ? panel.linkActiveCell(args.id) : false)
+    });
+    palette?.addItem({ command: CommandIDs.openHypotheses, category: 'Collaboration' });
+    palette?.addItem({ command: CommandIDs.addHypothesis, category: 'Collaboration' });
+  }
+};
+
+const presence: JupyterFrontEndPlugin<void> = {
+  id: '@opsbook/collab-extension:presence',
+  description: 'Shows who is in and who is running each cell, from the notebook awareness.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker) => {
+    tracker.widgetAdded.connect((_, notebook) => publishPresence(notebook));
+  }
+};
+
+export default [presence, comments, hypotheses];

@@ -1,0 +1,9 @@
+// One ES module graph for everything Yjs on the server. `@jupyter/ydoc` is ESM-only and imports
+// `yjs` through the "import" condition, so the server must use that same copy (yjs refuses to mix
+// types from two copies). See packages/server/src/collaboration/yjs.ts.
+export * as Y from 'yjs';
+export * as sync from 'y-protocols/sync';
+export * as awareness from 'y-protocols/awareness';
+export * as encoding from 'lib0/encoding';
+export * as decoding from 'lib0/decoding';
+export { YNotebook, YFile } from '@jupyter/ydoc';

@@ -1,0 +1,281 @@
+/**
+ * The collaboration store: one SQLite database, `<stateDir>/collaboration.sqlite`, in WAL mode.
+ *
+ *   files(file_id TEXT PK, path TEXT UNIQUE, created REAL)
+ *       stable file ids: the stock client names rooms `<format>:<type>:<fileId>`, and the id must
+ *       survive renames and restarts.
+ *   snapshots(room TEXT PK, seq INTEGER, time REAL, bytes BLOB)
+ *       the room's whole document (Y.encodeStateAsUpdate) as of update `seq`; the first snapshot
+ *       (seq 0) is the deterministic load of the file.
+ *   updates(room TEXT, seq INTEGER, time REAL, user TEXT, bytes BLOB, PK(room, seq))
+ *       every document update after the snapshot, one row per message, written BEFORE the update
+ *       is applied or broadcast. Compaction folds them into a new snapshot.
+ *   rooms(room TEXT PK, disk_hash TEXT, dirty INTEGER)
+ *       what the server last read from or wrote to disk, and whether edits are unsaved, so a
+ *       restart can tell an out-of-band change of the file from our own save.
+ *   quarantine(room, kind, seq, time, user, bytes, moved, reason)
+ *       rows that failed to decode or apply, moved aside (never silently deleted).
+ *
+ * Writes are synchronous (better-sqlite3): once `appendUpdate` returns, the row is committed, and
+ * a killed process (SIGKILL) cannot lose it. `synchronous=NORMAL` in WAL mode does not fsync each
+ * commit, so a power cut may lose the last commits (the database stays consistent).
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import Database from 'better-sqlite3';
+
+import type { Logger } from '../log';
+
+/** One logged update. */
+export interface UpdateRow {
+  seq: number;
+  time: number;
+  user: string;
+  bytes: Uint8Array;
+}
+
+/** A room's persisted document: snapshot plus the updates after it. */
+export interface RoomLog {
+  snapshot: { seq: number; bytes: Uint8Array } | null;
+  updates: UpdateRow[];
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS files (file_id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshots (room TEXT PRIMARY KEY, seq INTEGER NOT NULL, time REAL NOT NULL, bytes BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq));
+CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, disk_hash TEXT, dirty INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS quarantine (room TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER, time REAL, user TEXT, bytes BLOB, moved REAL NOT NULL, reason TEXT NOT NULL);
+`;
+
+/** The file name inside the state dir. */
+export const STORE_FILE = 'collaboration.sqlite';
+
+/** File ids, the update log and snapshots. */
+export class CollabStore {
+  private readonly db: Database.Database;
+  private readonly stmt: ReturnType<CollabStore['prepare']>;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.stmt = this.prepare();
+  }
+
+  /**
+   * Opens (or creates) the store. A file that is not a readable database is renamed aside
+   * (`collaboration.sqlite.corrupt-<time>`) with a warning and a fresh one is created: rooms then
+   * load from their files.
+   */
+  static open(stateDir: string, log: Logger): CollabStore {
+    const file = path.join(stateDir, STORE_FILE);
+    try {
+      return new CollabStore(openDatabase(file));
+    } catch (err) {
+      const aside = `${file}.corrupt-${Date.now()}`;
+      log.warn(
+        `Collaboration store ${file} is unreadable (${(err as Error).message}); moved it to ${aside} and started a new one. Rooms reload from their files.`
+      );
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (fs.existsSync(file + suffix)) {
+          fs.renameSync(file + suffix, aside + suffix);
+        }
+      }
+      return new CollabStore(openDatabase(file));
+    }
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      idForPath: db.prepare<[string], { file_id: string }>(
+        'SELECT file_id FROM files WHERE path = ?'
+      ),
+      pathForId: db.prepare<[string], { path: string }>('SELECT path FROM files WHERE file_id = ?'),
+      insertFile: db.prepare('INSERT INTO files (file_id, path, created) VALUES (?, ?, ?)'),
+      deletePath: db.prepare('DELETE FROM files WHERE path = ?'),
+      under: db.prepare<[string, string, string], { file_id: string; path: string }>(
+        'SELECT file_id, path FROM files WHERE path = ? OR substr(path, 1, length(?)) = ?'
+      ),
+      setPath: db.prepare('UPDATE files SET path = ? WHERE file_id = ?'),
+      snapshot: db.prepare<[string], { seq: number; bytes: Buffer }>(
+        'SELECT seq, bytes FROM snapshots WHERE room = ?'
+      ),
+      updates: db.prepare<
+        [string, number],
+        { seq: number; time: number; user: string; bytes: Buffer }
+      >('SELECT seq, time, user, bytes FROM updates WHERE room = ? AND seq > ? ORDER BY seq'),
+      maxSeq: db.prepare<[string], { seq: number | null }>(
+        'SELECT MAX(seq) AS seq FROM updates WHERE room = ?'
+      ),
+      insertUpdate: db.prepare(
+        'INSERT INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
+      ),
+      deleteUpdate: db.prepare('DELETE FROM updates WHERE room = ? AND seq = ?'),
+      putSnapshot: db.prepare(
+        'INSERT OR REPLACE INTO snapshots (room, seq, time, bytes) VALUES (?, ?, ?, ?)'
+      ),
+      deleteUpTo: db.prepare('DELETE FROM updates WHERE room = ? AND seq <= ?'),
+      roomInfo: db.prepare<[string], { disk_hash: string | null; dirty: number }>(
+        'SELECT disk_hash, dirty FROM rooms WHERE room = ?'
+      ),
+      putRoomInfo: db.prepare(
+        'INSERT INTO rooms (room, disk_hash, dirty) VALUES (?, ?, ?) ON CONFLICT(room) DO UPDATE SET disk_hash = excluded.disk_hash, dirty = excluded.dirty'
+      ),
+      quarantineSnapshot: db.prepare(
+        "INSERT INTO quarantine (room, kind, seq, time, user, bytes, moved, reason) SELECT room, 'snapshot', seq, time, NULL, bytes, ?, ? FROM snapshots WHERE room = ?"
+      ),
+      quarantineUpdates: db.prepare(
+        "INSERT INTO quarantine (room, kind, seq, time, user, bytes, moved, reason) SELECT room, 'update', seq, time, user, bytes, ?, ? FROM updates WHERE room = ?"
+      ),
+      dropSnapshot: db.prepare('DELETE FROM snapshots WHERE room = ?'),
+      dropUpdates: db.prepare('DELETE FROM updates WHERE room = ?'),
+      quarantined: db.prepare<[string], { n: number }>(
+        'SELECT COUNT(*) AS n FROM quarantine WHERE room = ?'
+      )
+    };
+  }
+
+  /** The id of `apiPath`, or null when it has none yet. */
+  fileIdOf(apiPath: string): string | null {
+    return this.stmt.idForPath.get(apiPath)?.file_id ?? null;
+  }
+
+  /** The id of `apiPath`, creating one; `created` is true when it is new. */
+  indexFile(apiPath: string): { fileId: string; created: boolean } {
+    const existing = this.fileIdOf(apiPath);
+    if (existing !== null) {
+      return { fileId: existing, created: false };
+    }
+    const fileId = randomUUID();
+    this.stmt.insertFile.run(fileId, apiPath, Date.now());
+    return { fileId, created: true };
+  }
+
+  /** The current path of a file id, or null. */
+  pathOf(fileId: string): string | null {
+    return this.stmt.pathForId.get(fileId)?.path ?? null;
+  }
+
+  /**
+   * Records a rename or move of `from` (a file or a directory) to `to`; returns the ids whose
+   * path changed with their new paths. A stale id left at `to` (deleted file) is dropped.
+   */
+  renamePath(from: string, to: string): { fileId: string; path: string }[] {
+    const moved: { fileId: string; path: string }[] = [];
+    this.db.transaction(() => {
+      const rows = this.stmt.under.all(from, from + '/', from + '/');
+      if (rows.length === 0) {
+        return;
+      }
+      this.stmt.deletePath.run(to);
+      for (const row of rows) {
+        const next = to + row.path.slice(from.length);
+        this.stmt.deletePath.run(next);
+        this.stmt.setPath.run(next, row.file_id);
+        moved.push({ fileId: row.file_id, path: next });
+      }
+    })();
+    return moved;
+  }
+
+  /** The snapshot and the updates after it. */
+  readRoom(room: string): RoomLog {
+    const snap = this.stmt.snapshot.get(room);
+    const after = snap ? snap.seq : -1;
+    return {
+      snapshot: snap ? { seq: snap.seq, bytes: new Uint8Array(snap.bytes) } : null,
+      updates: this.stmt.updates.all(room, after).map(r => ({
+        seq: r.seq,
+        time: r.time,
+        user: r.user,
+        bytes: new Uint8Array(r.bytes)
+      }))
+    };
+  }
+
+  /** The highest sequence number used by `room` (snapshot or update), or 0. */
+  lastSeq(room: string): number {
+    const snap = this.stmt.snapshot.get(room)?.seq ?? 0;
+    return Math.max(snap, this.stmt.maxSeq.get(room)?.seq ?? 0);
+  }
+
+  /** Appends an update (committed when this returns). */
+  appendUpdate(room: string, seq: number, user: string, bytes: Uint8Array): void {
+    this.stmt.insertUpdate.run(room, seq, Date.now(), user, Buffer.from(bytes));
+  }
+
+  /** Removes one update that turned out not to apply (it was never broadcast). */
+  removeUpdate(room: string, seq: number): void {
+    this.stmt.deleteUpdate.run(room, seq);
+  }
+
+  /** Replaces the room's history up to `seq` with one snapshot, in one transaction. */
+  compact(room: string, seq: number, bytes: Uint8Array): void {
+    this.db.transaction(() => {
+      this.stmt.putSnapshot.run(room, seq, Date.now(), Buffer.from(bytes));
+      this.stmt.deleteUpTo.run(room, seq);
+    })();
+  }
+
+  /** Starts a room's history over from `bytes` (seq 0): first load, or recovery. */
+  resetRoom(room: string, bytes: Uint8Array): void {
+    this.db.transaction(() => {
+      this.stmt.dropUpdates.run(room);
+      this.stmt.putSnapshot.run(room, 0, Date.now(), Buffer.from(bytes));
+    })();
+  }
+
+  /** Moves every row of `room` into the quarantine table (kept for manual recovery). */
+  quarantineRoom(room: string, reason: string): void {
+    this.db.transaction(() => {
+      const now = Date.now();
+      this.stmt.quarantineSnapshot.run(now, reason, room);
+      this.stmt.quarantineUpdates.run(now, reason, room);
+      this.stmt.dropSnapshot.run(room);
+      this.stmt.dropUpdates.run(room);
+    })();
+  }
+
+  /** How many quarantined rows `room` has (tests, diagnostics). */
+  quarantinedCount(room: string): number {
+    return this.stmt.quarantined.get(room)?.n ?? 0;
+  }
+
+  /** What the server last knew of the file on disk, and whether edits are unsaved. */
+  roomInfo(room: string): { diskHash: string | null; dirty: boolean } | null {
+    const row = this.stmt.roomInfo.get(room);
+    return row ? { diskHash: row.disk_hash, dirty: row.dirty === 1 } : null;
+  }
+
+  /** Records the disk hash and dirty flag of a room. */
+  setRoomInfo(room: string, diskHash: string | null, dirty: boolean): void {
+    this.stmt.putRoomInfo.run(room, diskHash, dirty ? 1 : 0);
+  }
+
+  /** Closes the database (checkpointing the WAL). */
+  close(): void {
+    if (this.db.open) {
+      this.db.close();
+    }
+  }
+}
+
+function openDatabase(file: string): Database.Database {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.exec(SCHEMA);
+    // Reads the schema back: a damaged file fails here rather than on the first edit.
+    const check = db.pragma('quick_check', { simple: true });
+    if (check !== 'ok') {
+      throw new Error(`quick_check: ${String(check)}`);
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
