@@ -100,3 +100,32 @@ export async function* splitLines(
     yield finish();
   }
 }
+
+/** What `reportUnreadable` needs from the ingest context (kept structural: no import cycle). */
+interface ProblemSink {
+  limits: { maxLineBytes: number };
+  problem(
+    code: 'line-too-long' | 'invalid-utf8',
+    details: Record<string, number>,
+    position: { line: number; byteOffset: number },
+    raw?: string
+  ): void;
+}
+
+/**
+ * True for a line with text. A line without (too long, or not UTF-8) is reported to the ingest
+ * context, so the row accounting sees it. Every line-oriented adapter calls this first.
+ */
+export function readableLine(line: Line, ctx: ProblemSink): line is Line & { text: string } {
+  const position = { line: line.line, byteOffset: line.byteOffset };
+  if (line.tooLong) {
+    ctx.problem('line-too-long', { length: line.length, limit: ctx.limits.maxLineBytes }, position);
+    return false;
+  }
+  if (line.text === undefined) {
+    const at = line.byteOffset + line.invalidUtf8At!;
+    ctx.problem('invalid-utf8', { at }, { ...position, byteOffset: at }, line.head);
+    return false;
+  }
+  return true;
+}

@@ -7,7 +7,7 @@
 import { Attributes } from '@opsbook/telemetry-schema';
 import { describeValue, RecordProblem } from './errors';
 import { Adapter, IngestContext } from './ingest';
-import { splitLines } from './lines';
+import { splitLines, readableLine } from './lines';
 import { severityNumber } from './log-formats';
 import { parseTimestamp } from './timestamps';
 
@@ -67,17 +67,7 @@ export function jsonLinesLogAdapter(options: JsonLinesLogOptions = {}): Adapter 
       let count = 0;
       for await (const line of splitLines(chunks, ctx.limits.maxLineBytes)) {
         const position = { line: line.line, byteOffset: line.byteOffset };
-        if (line.tooLong) {
-          ctx.problem(
-            'line-too-long',
-            { length: line.length, limit: ctx.limits.maxLineBytes },
-            position
-          );
-          continue;
-        }
-        if (line.text === undefined) {
-          const at = line.byteOffset + line.invalidUtf8At!;
-          ctx.problem('invalid-utf8', { at }, { ...position, byteOffset: at }, line.head);
+        if (!readableLine(line, ctx)) {
           continue;
         }
         const text = line.text;

@@ -8,7 +8,7 @@
 import { Row } from '@opsbook/telemetry-schema';
 import { IngestError } from './errors';
 import { Adapter, IngestContext } from './ingest';
-import { Line, splitLines } from './lines';
+import { Line, splitLines, readableLine } from './lines';
 import { detectLogFormat, findLevel, LOG_FORMATS, LogFormat, severityNumber } from './log-formats';
 
 /** Options of the plain-text log adapter. */
@@ -76,21 +76,7 @@ export function textLogAdapter(options: TextLogOptions = {}): Adapter {
       };
       const handle = (line: Line) => {
         const position = { line: line.line, byteOffset: line.byteOffset };
-        if (line.tooLong) {
-          ctx.problem(
-            'line-too-long',
-            { length: line.length, limit: ctx.limits.maxLineBytes },
-            position
-          );
-          return;
-        }
-        if (line.text === undefined) {
-          ctx.problem(
-            'invalid-utf8',
-            { at: line.byteOffset + line.invalidUtf8At! },
-            { ...position, byteOffset: line.byteOffset + line.invalidUtf8At! },
-            line.head
-          );
+        if (!readableLine(line, ctx)) {
           return;
         }
         const text = line.text;

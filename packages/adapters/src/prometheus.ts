@@ -18,7 +18,7 @@ import { Row } from '@opsbook/telemetry-schema';
 import { describeValue, InputPosition, RecordProblem } from './errors';
 import { Adapter, IngestContext } from './ingest';
 import { streamJsonElements } from './json-stream';
-import { splitLines } from './lines';
+import { splitLines, readableLine } from './lines';
 
 /** Options of the Prometheus text adapter. */
 export interface PrometheusTextOptions {
@@ -209,17 +209,7 @@ export function prometheusTextAdapter(options: PrometheusTextOptions = {}): Adap
       let count = 0;
       for await (const line of splitLines(chunks, ctx.limits.maxLineBytes)) {
         const position = { line: line.line, byteOffset: line.byteOffset };
-        if (line.tooLong) {
-          ctx.problem(
-            'line-too-long',
-            { length: line.length, limit: ctx.limits.maxLineBytes },
-            position
-          );
-          continue;
-        }
-        if (line.text === undefined) {
-          const at = line.byteOffset + line.invalidUtf8At!;
-          ctx.problem('invalid-utf8', { at }, { ...position, byteOffset: at }, line.head);
+        if (!readableLine(line, ctx)) {
           continue;
         }
         const text = line.text.trim();

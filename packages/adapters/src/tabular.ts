@@ -7,7 +7,7 @@ import { RecordBatchReader } from 'apache-arrow';
 import { CsvSplitter } from './csv-parse';
 import { IngestError } from './errors';
 import { Adapter } from './ingest';
-import { splitLines } from './lines';
+import { splitLines, readableLine } from './lines';
 import { checkMapping, mapRecord, TableMapping } from './mapping';
 
 /** Options of the CSV adapter. */
@@ -58,17 +58,7 @@ export function csvAdapter(options: CsvOptions): Adapter {
       };
       for await (const line of splitLines(chunks, ctx.limits.maxLineBytes)) {
         const position = { line: line.line, byteOffset: line.byteOffset };
-        if (line.tooLong) {
-          ctx.problem(
-            'line-too-long',
-            { length: line.length, limit: ctx.limits.maxLineBytes },
-            position
-          );
-          continue;
-        }
-        if (line.text === undefined) {
-          const at = line.byteOffset + line.invalidUtf8At!;
-          ctx.problem('invalid-utf8', { at }, { ...position, byteOffset: at }, line.head);
+        if (!readableLine(line, ctx)) {
           continue;
         }
         for (const record of splitter.push(`${line.text}\n`)) {
