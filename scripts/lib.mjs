@@ -37,11 +37,15 @@ export function ensureInstalled() {
   fs.writeFileSync(stamp, hash);
 }
 
-/** Newest modification time of any file under `dirs` (skipping build output). */
-function newest(dirs) {
+/** Newest modification time of the given files and of any file under the given folders. */
+function newest(paths) {
   let latest = 0;
   const walk = dir => {
     if (!fs.existsSync(dir)) return;
+    if (!fs.statSync(dir).isDirectory()) {
+      latest = Math.max(latest, fs.statSync(dir).mtimeMs);
+      return;
+    }
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (['node_modules', 'lib', '.generated'].includes(entry.name)) continue;
       const full = path.join(dir, entry.name);
@@ -49,7 +53,7 @@ function newest(dirs) {
       else latest = Math.max(latest, fs.statSync(full).mtimeMs);
     }
   };
-  dirs.forEach(d => walk(path.join(ROOT, d)));
+  paths.forEach(p => walk(path.join(ROOT, p)));
   return latest;
 }
 
