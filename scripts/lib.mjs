@@ -47,7 +47,9 @@ function newest(paths) {
       return;
     }
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (['node_modules', 'lib', '.generated'].includes(entry.name)) continue;
+      // Build output and tests do not change the app bundle (tsc writes *.tsbuildinfo every run).
+      if (['node_modules', 'lib', '.generated', 'test'].includes(entry.name)) continue;
+      if (entry.name.endsWith('.tsbuildinfo')) continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
       else latest = Math.max(latest, fs.statSync(full).mtimeMs);
