@@ -34,6 +34,10 @@ export function yjs(): YjsWorld {
     const nodeModule = process.getBuiltinModule('node:module') as typeof import('node:module');
     // `src/collaboration` and `lib/collaboration` are both two levels below the package root.
     const file = path.join(__dirname, '..', '..', 'esm', 'yjs-world.mjs');
+    // yjs warns when a second copy loads, because mixing their types breaks it. The CommonJS
+    // copy (used by @opsbook/collab-model, see opsbook-state.ts) and this one never share an
+    // object, only encoded updates, so the warning would only alarm people reading the log.
+    (globalThis as Record<string, unknown>)['__ $YJS$ __'] = false;
     world = nodeModule.createRequire(__filename)(file) as YjsWorld;
   }
   return world;
