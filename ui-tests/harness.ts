@@ -32,11 +32,16 @@ export interface ServerHandle {
   process: ChildProcess;
   log: string[];
   stop(): Promise<void>;
+  /**
+   * Stops the process and starts a new one on the same port, notebook dir and state dir
+   * (`<notebookDir>/.opsbook`): a new server session id, the persisted collaboration log kept.
+   */
+  restart(): Promise<ServerHandle>;
 }
 
 /** Copies the example notebooks into a fresh temp dir and starts `opsbook serve` on port 0. */
 export async function startServer(
-  options: { usersFile?: string; notebookDir?: string } = {}
+  options: { usersFile?: string; notebookDir?: string; port?: number } = {}
 ): Promise<ServerHandle> {
   const notebookDir = options.notebookDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-ui-'));
   if (!options.notebookDir) {
@@ -52,7 +57,7 @@ export async function startServer(
     '--data',
     UI_DATA_DIR,
     '--port',
-    '0',
+    String(options.port ?? 0),
     '--token',
     'ui-test-token-0123456789'
   ];
@@ -78,21 +83,26 @@ export async function startServer(
     child.stderr!.on('data', onData);
     child.on('exit', code => reject(new Error(`server exited with ${code}:\n${log.join('')}`)));
   });
+  const stop = () =>
+    new Promise<void>(resolve => {
+      if (child.exitCode !== null) {
+        resolve();
+        return;
+      }
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
   return {
     url,
     token: 'ui-test-token-0123456789',
     notebookDir,
     process: child,
     log,
-    stop: () =>
-      new Promise(resolve => {
-        if (child.exitCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      })
+    stop,
+    restart: async () => {
+      await stop();
+      return startServer({ ...options, notebookDir, port: Number(new URL(url).port) });
+    }
   };
 }
 

@@ -82,6 +82,9 @@ export interface ServerConfig {
   /** How often an open room checks its file for changes made outside (git checkout, another
    * editor): often enough to notice within a few seconds, rare enough to cost nothing. */
   collabDiskPollMs: number;
+  /** In-memory forks (named forks and timeline views) per document room: each holds a copy of
+   * the document, so a client opening the timeline in a loop cannot exhaust memory. */
+  collabMaxForksPerRoom: number;
 }
 
 /** What callers may pass: everything optional except where the notebooks live. */
@@ -116,7 +119,8 @@ export const DEFAULTS = {
   collabRoomIdleMs: 60_000,
   collabCompactAfterUpdates: 1000,
   collabAutosaveDelayMs: 1000,
-  collabDiskPollMs: 3000
+  collabDiskPollMs: 3000,
+  collabMaxForksPerRoom: 16
 } satisfies Omit<ServerConfig, 'notebookDir' | 'stateDir'>;
 
 /** Hosts on which `noAuth` is accepted: only the local machine can reach them. */
@@ -177,7 +181,8 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
     'collabRoomIdleMs',
     'collabCompactAfterUpdates',
     'collabAutosaveDelayMs',
-    'collabDiskPollMs'
+    'collabDiskPollMs',
+    'collabMaxForksPerRoom'
   ] as const) {
     const value = config[key];
     if (!Number.isInteger(value) || value <= 0) {

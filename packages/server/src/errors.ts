@@ -233,6 +233,18 @@ export const Errors = {
     ),
   collabForkNotFound: (fork: string) =>
     e(404, 'Not Found', `No fork '${fork}': it was deleted or the server restarted.`),
+  collabBadHistoryRequest: (detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid timeline or fork request: ${detail}. Use action=undo|redo|restore with a whole number of steps and the forkRoom returned by the timeline.`
+    ),
+  collabTooManyForks: (room: string, max: number) =>
+    e(
+      429,
+      'Too Many Requests',
+      `The document in room '${room}' already has ${max} forks or timeline views open (collabMaxForksPerRoom); delete a fork or close a timeline and retry.`
+    ),
   collabNoConflict: (fileId: string) =>
     e(
       404,

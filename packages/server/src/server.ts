@@ -38,6 +38,7 @@ import { addWorkspaceRoutes } from './lab/workspaces';
 import { Collaboration, ROOM_PATH } from './collaboration/manager';
 import { opsbookStateHook } from './collaboration/opsbook-state';
 import { addCollaborationRoutes } from './collaboration/routes';
+import { addHistoryRoutes } from './collaboration/history-routes';
 import type { NotebookStateHook } from './collaboration/codec';
 import { createLogger, Logger, LogSink, redactUrl } from './log';
 import { defaultUser, loadUsersFile, User } from './users';
@@ -162,6 +163,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       contents: store,
       maxBodyBytes: config.maxBodyBytes
     });
+    addHistoryRoutes(router, { collaboration: collab, maxBodyBytes: config.maxBodyBytes });
     addFilesRoute(router, store, sender);
     addJupyterApiRoutes(router, { ...common, appVersion, connections: () => wss.clients.size });
     addSettingsRoutes(router, { ...common, appDir: config.appDir, appVersion, log });

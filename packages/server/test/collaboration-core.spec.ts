@@ -153,3 +153,21 @@ describe('collaboration sessions and rooms', () => {
     expect(a.raws.some(r => r.type === 'conflict')).toBe(false);
   });
 });
+
+describe('saving over a file changed on disk', () => {
+  it('raises the conflict instead of overwriting a change the disk poll has not seen yet', async () => {
+    const s = await server({ collabDiskPollMs: 60_000, collabAutosaveDelayMs: 60_000 });
+    writeNotebook(s);
+    const a = await peer(s);
+    a.nb.getCell(0).setSource('mine');
+    await new Promise(r => setTimeout(r, 50));
+    writeNotebook(s, 'a.ipynb', 'theirs');
+    expect(await a.save(1)).toBe('failed');
+    await until(() => a.raws.some(r => r.type === 'conflict'));
+    const file = path.join(s.notebookDir, 'a.ipynb');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).cells[0].source).toBe('theirs');
+    // Keep mine: saving again, knowing the conflict, writes the room's version.
+    expect(await a.save(2)).toBe('success');
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).cells[0].source).toBe('mine');
+  });
+});

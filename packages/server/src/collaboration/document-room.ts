@@ -9,7 +9,9 @@
  * Saving: a RAW save request saves at once; autosave saves `collabAutosaveDelayMs` after the last
  * change (at most ten times that after the first) while a client has `autosave` on. Saves go
  * through the contents store (atomic write, model, hash) and are serialised; a failed save
- * answers 'failed' and keeps the room dirty, so a later save retries.
+ * answers 'failed' and keeps the room dirty, so a later save retries. A save first checks the
+ * file: if it changed on disk unnoticed (between two polls), the save raises the conflict below
+ * instead of overwriting that version.
  *
  * Disk: every `collabDiskPollMs` the file's mtime and size are checked, and on a change its hash.
  * Same content: nothing. Room clean: the file is loaded into the room as a normal change. Room
@@ -284,6 +286,14 @@ export class DocumentRoom extends Room {
     const apiPath = this.path;
     const changesAtStart = this.changes;
     try {
+      // The file changed since we last read or wrote it and the poll has not seen it yet:
+      // writing now would silently destroy that version. A dirty room raises the conflict
+      // instead (an explicit save after it, "keep mine", overwrites knowingly); a clean room
+      // has just been reloaded from it.
+      const unnoticed = this.conflict ? 'none' : await this.changedOnDiskUnnoticed();
+      if (unnoticed !== 'none') {
+        return unnoticed === 'conflict' ? 'failed' : 'success';
+      }
       const content = codec.serialize(this.model);
       const bytes =
         codec.contentsType === 'notebook'
@@ -312,6 +322,30 @@ export class DocumentRoom extends Room {
       this.log.error(`Could not save ${apiPath} (room ${this.id}); the room keeps its edits.`, err);
       return 'failed';
     }
+  }
+
+  /**
+   * Before a save: whether the file changed on disk since our last read or write (then handled
+   * as `onDiskChanged`, which raises a conflict for a dirty room).
+   */
+  private async changedOnDiskUnnoticed(): Promise<'none' | 'conflict' | 'reloaded'> {
+    const apiPath = this.path;
+    try {
+      const real = await this.opts.contents.resolveExisting(apiPath.split('/'));
+      const stat = await fs.stat(real);
+      if (`${stat.mtime.toISOString()}|${stat.size}` === this.diskStamp) {
+        return 'none';
+      }
+    } catch {
+      return 'none'; // Gone or unreadable: the save reports its own error.
+    }
+    const file = await readFile(this.opts, apiPath);
+    this.diskStamp = file.stamp;
+    if (file.hash === this.diskHash) {
+      return 'none';
+    }
+    await this.onDiskChanged(file.content, file.hash);
+    return this.conflict !== null ? 'conflict' : 'reloaded';
   }
 
   private async checkDisk(): Promise<void> {

@@ -3,7 +3,7 @@
  * websocket entry point `/api/collaboration/room/<name>?sessionId=...`.
  *
  * Room names: `<format>:<type>:<fileId>` (a file's document, persisted), `JupyterLab:globalAwareness`
- * (who is online, in memory), or a fork id (in memory; fork routes are not implemented yet). A document room is
+ * (who is online, in memory), or a fork / timeline view id (in memory, see `forks.ts`). A document room is
  * loaded on first connection (messages arriving meanwhile are queued per connection) and unloaded
  * `collabRoomIdleMs` after its last client left, after saving and compacting.
  */
@@ -20,6 +20,7 @@ import { identityOf, type User, canWrite } from '../users';
 import { DocumentCodec, fileCodec, NotebookStateHook, notebookCodec } from './codec';
 import { Connection } from './connection';
 import { DocumentRoom, RoomLoadError } from './document-room';
+import { Forks } from './forks';
 import { CloseCode, SessionCloseReason, sessionCloseReason } from './protocol';
 import { Room } from './room';
 import { CollabStore } from './store';
@@ -46,6 +47,8 @@ export class Collaboration {
   /** Random per process start: clients holding another one must reload. */
   readonly sessionId = randomUUID().replace(/-/g, '');
   readonly store: CollabStore;
+  /** Forks and timeline views of document rooms. */
+  readonly forks: Forks;
   private readonly rooms = new Map<string, Promise<Room>>();
   private readonly evictions = new Map<string, NodeJS.Timeout>();
   /** Rooms being saved and unloaded: a reload waits for them, so two never share the log. */
@@ -64,6 +67,15 @@ export class Collaboration {
       notebook: notebookCodec(options.notebookHooks ?? []),
       file: fileCodec()
     };
+    this.forks = new Forks({
+      createModel: type => this.codecs[type].create(),
+      addRoom: (id, room) => this.addTransientRoom(id, room),
+      removeRoom: id => this.removeTransientRoom(id),
+      log: options.log,
+      maxAwarenessBytes: options.config.collabMaxAwarenessBytes,
+      maxForksPerRoom: options.config.collabMaxForksPerRoom,
+      idleMs: options.config.collabRoomIdleMs
+    });
   }
 
   /** Handles an authenticated upgrade to a room path. */
@@ -158,6 +170,7 @@ export class Collaboration {
     for (const ws of this.wss.clients) {
       ws.close(CloseCode.goingAway, 'server shutting down');
     }
+    this.forks.close();
     await Promise.all(this.unloading.values());
     const rooms = await Promise.all([...this.rooms.values()].map(r => r.catch(() => null)));
     for (const room of rooms) {

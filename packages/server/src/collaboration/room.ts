@@ -39,6 +39,8 @@ export interface Peer {
   /** Whether the client asked for autosave (its awareness `autosave` field). */
   autosave: boolean;
   send(message: Uint8Array): void;
+  /** Closes the connection (the room is going away). */
+  close(code: number, reason: string): void;
 }
 
 /** Options shared by every room. */
@@ -59,6 +61,9 @@ export class Room {
   protected readonly awareness = new AwarenessRegistry();
   private readonly maxAwarenessBytes: number;
   private disposed = false;
+  /** Who server-side changes are logged as (see `applyChange`). */
+  private actor = 'server';
+  private serverChanges = 0;
 
   constructor(options: RoomOptions) {
     this.id = options.id;
@@ -168,6 +173,36 @@ export class Room {
     return Promise.resolve('skipped');
   }
 
+  /**
+   * Applies a change made on a user's behalf by a REST request (timeline restore, fork merge):
+   * logged under `user` as a new update, broadcast, and counted as an unsaved edit. Nothing is
+   * rewritten: the change is one more update on top of the history. Returns false when the
+   * update changed nothing (already applied).
+   */
+  applyChange(update: Uint8Array, user: string): boolean {
+    const { Y } = yjs();
+    const previous = this.actor;
+    const before = this.serverChanges;
+    this.actor = user;
+    try {
+      Y.applyUpdate(this.doc, update, SERVER_ORIGIN);
+    } finally {
+      this.actor = previous;
+    }
+    if (this.serverChanges === before) {
+      return false;
+    }
+    this.afterClientUpdate();
+    return true;
+  }
+
+  /** Closes every connection (the room is removed); clients see `code`. */
+  closeAll(code: number, reason: string): void {
+    for (const peer of [...this.peers]) {
+      peer.close(code, reason);
+    }
+  }
+
   /** Sends a message to every peer except `except`. */
   broadcast(message: Uint8Array, except?: Peer): void {
     for (const peer of this.peers) {
@@ -229,7 +264,8 @@ export class Room {
       return;
     }
     // A change made by the server (or a peer that left meanwhile): persist, then broadcast.
-    this.persist(update, 'server');
+    this.serverChanges++;
+    this.persist(update, this.actor);
     this.broadcast(encodeSyncUpdate(update));
   };
 }

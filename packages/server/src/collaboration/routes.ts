@@ -10,7 +10,7 @@
  *   PUT /api/collaboration/conflict/<fileId>?action=take_disk
  *       -> 200 {status: "reloaded"}: the disk version replaces the room's content
  *
- * Not implemented yet: timeline, undo_redo and fork routes (the stock client then gets 404s).
+ * Timeline, undo_redo and fork routes are in `history-routes.ts`.
  */
 import { Errors, OpsbookError } from '../errors';
 import { isObject, readJson, Router, sendJson } from '../http/router';

@@ -38,7 +38,7 @@ export interface UpdateRow {
 
 /** A room's persisted document: snapshot plus the updates after it. */
 export interface RoomLog {
-  snapshot: { seq: number; bytes: Uint8Array } | null;
+  snapshot: { seq: number; time: number; bytes: Uint8Array } | null;
   updates: UpdateRow[];
 }
 
@@ -99,8 +99,8 @@ export class CollabStore {
         'SELECT file_id, path FROM files WHERE path = ? OR substr(path, 1, length(?)) = ?'
       ),
       setPath: db.prepare('UPDATE files SET path = ? WHERE file_id = ?'),
-      snapshot: db.prepare<[string], { seq: number; bytes: Buffer }>(
-        'SELECT seq, bytes FROM snapshots WHERE room = ?'
+      snapshot: db.prepare<[string], { seq: number; time: number; bytes: Buffer }>(
+        'SELECT seq, time, bytes FROM snapshots WHERE room = ?'
       ),
       updates: db.prepare<
         [string, number],
@@ -185,7 +185,7 @@ export class CollabStore {
     const snap = this.stmt.snapshot.get(room);
     const after = snap ? snap.seq : -1;
     return {
-      snapshot: snap ? { seq: snap.seq, bytes: new Uint8Array(snap.bytes) } : null,
+      snapshot: snap ? { seq: snap.seq, time: snap.time, bytes: new Uint8Array(snap.bytes) } : null,
       updates: this.stmt.updates.all(room, after).map(r => ({
         seq: r.seq,
         time: r.time,
