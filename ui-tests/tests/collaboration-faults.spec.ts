@@ -1,10 +1,11 @@
 /**
  * Issue #3, faults end to end in Chromium with two users (Ana and Ben, own browser contexts and
  * tokens from a users file) editing one notebook:
- *   - the file is rewritten on disk while both have unsaved edits: both are offered the conflict
- *     dialog, nobody's edits are lost, "keep mine" (dismiss, save, "Overwrite" in the stock
- *     File Changed dialog) writes their edits to disk, the disk version is kept in the state dir, and "take the file" (the server's
- *     conflict endpoint) loads the disk version for both;
+ *   - the file is rewritten on disk while both have unsaved edits: both see the conflict banner
+ *     (not the stock "Edit Conflict" dialog), nobody's edits are lost, "Show the diff" shows the
+ *     changed cells, "Keep mine" writes both users' edits to disk (no stock "File Changed"
+ *     prompt, then or at the next save), the disk version is kept in the state dir; after a
+ *     second rewrite "Take the file" loads the disk version for both;
  *   - Ben goes offline and both keep editing: once he is back online both converge;
  *   - the server restarts (new session id, same notebook and state dirs): both get the
  *     reloadable "Session expired" prompt and, after reloading, nothing is lost.
@@ -106,6 +107,31 @@ function dialog(page: Page, title: string) {
   return page.locator('.jp-Dialog-content').filter({ hasText: title });
 }
 
+/** The conflict banner above the notebook. */
+function banner(page: Page) {
+  return page.locator('.jp-opsbook-ConflictBanner');
+}
+
+/** The cells of the file on disk (sources joined). */
+function onDisk(file: string): string[] {
+  return JSON.parse(fs.readFileSync(file, 'utf8')).cells.map((c: any) =>
+    Array.isArray(c.source) ? c.source.join('') : c.source
+  );
+}
+
+/** Waits until the file on disk has `expected` as its cell sources. */
+async function waitForDisk(page: Page, file: string, expected: string[]): Promise<void> {
+  let cells: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    cells = onDisk(file);
+    if (JSON.stringify(cells) === JSON.stringify(expected)) {
+      break;
+    }
+    await page.waitForTimeout(100);
+  }
+  expect(cells).toEqual(expected);
+}
+
 /** Calls the server as the page's user (same token as the page). */
 async function api(
   page: Page,
@@ -158,15 +184,19 @@ describe('collaboration faults: disk changes, offline clients, server restarts',
     await server?.stop();
   });
 
-  it('offers both users the conflict dialog when the file is rewritten under their edits, and keeps their edits', async () => {
+  it('shows both users the conflict banner when the file is rewritten under their edits, and keeps their edits', async () => {
     // Both type; the file is rewritten before autosave (1 s) could save their edits.
     await Promise.all([typeInto(ana.page, 0, ' ana-1'), typeInto(ben.page, 1, ' ben-1')]);
     fs.writeFileSync(file, notebookJson(['-- external rewrite', '-- by a script']));
+    const text = `${NOTEBOOK} changed on disk while this notebook had unsaved edits`;
     await Promise.all([
-      dialog(ana.page, 'Edit Conflict').waitFor({ timeout: 20_000 }),
-      dialog(ben.page, 'Edit Conflict').waitFor({ timeout: 20_000 })
+      banner(ana.page).filter({ hasText: text }).waitFor({ timeout: 20_000 }),
+      banner(ben.page).filter({ hasText: text }).waitFor({ timeout: 20_000 })
     ]);
-    await screenshot(ana.page, 'faults-01-conflict-dialog');
+    await screenshot(ana.page, 'faults-01-conflict-banner');
+    // The stock client's "Edit Conflict" dialog (wrong text for this case) does not open.
+    expect(await dialog(ana.page, 'Edit Conflict').count()).toBe(0);
+    expect(await dialog(ben.page, 'Edit Conflict').count()).toBe(0);
     // Nothing was replaced: the room still has both users' edits, and both see them.
     await waitForSources(ana.page, ['ana-1', 'ben-1']);
     await waitForSources(ben.page, ['ana-1', 'ben-1']);
@@ -175,30 +205,40 @@ describe('collaboration faults: disk changes, offline clients, server restarts',
     expect(conflict.json.disk.cells[0].source).toBe('-- external rewrite');
     expect(conflict.json.room.cells[0].source).toContain('ana-1');
     expect(fs.readFileSync(conflict.json.savedCopy, 'utf8')).toContain('external rewrite');
-    // Keep mine: dismiss, keep typing, save.
-    await dialog(ana.page, 'Edit Conflict').getByRole('button', { name: 'Dismiss' }).click();
-    await dialog(ben.page, 'Edit Conflict').getByRole('button', { name: 'Dismiss' }).click();
+    // Show the diff: the changed cell text of both versions.
+    await banner(ben.page).getByRole('button', { name: 'Show the diff' }).click();
+    const diff = dialog(ben.page, 'file on disk vs. this notebook');
+    await diff.waitFor({ timeout: 20_000 });
+    const diffText = await diff.innerText();
+    expect(diffText).toContain('Cell 1 (code): changed');
+    expect(diffText).toContain('− -- external rewrite');
+    expect(diffText).toContain('+ -- ana ana-1');
+    expect(diffText).toContain('− -- by a script');
+    expect(diffText).toContain('+ -- ben ben-1');
+    await screenshot(ben.page, 'faults-02-conflict-diff');
+    await diff.getByRole('button', { name: 'Close' }).click();
+    // Keep mine, after more typing: both users' edits go to disk, the banner goes for both.
     await typeInto(ben.page, 1, ' ben-2');
     await waitForSources(ana.page, ['ana-1', 'ben-2']);
-    // Not awaited: the stock client asks before overwriting a file changed on disk.
-    await ana.page.evaluate(() => {
-      void (window as any).jupyterapp.commands.execute('docmanager:save');
-    });
-    await dialog(ana.page, 'File Changed').waitFor({ timeout: 20_000 });
-    await screenshot(ana.page, 'faults-02-file-changed-overwrite');
-    await dialog(ana.page, 'File Changed').getByRole('button', { name: 'Overwrite' }).click();
-    let onDisk: string[] = [];
-    for (let i = 0; i < 100; i++) {
-      onDisk = JSON.parse(fs.readFileSync(file, 'utf8')).cells.map((c: any) =>
-        Array.isArray(c.source) ? c.source.join('') : c.source
-      );
-      if (onDisk[1]?.includes('ben-2')) {
-        break;
-      }
-      await ana.page.waitForTimeout(100);
-    }
-    expect(onDisk).toEqual(['-- ana ana-1', '-- ben ben-1 ben-2']);
+    await banner(ana.page).getByRole('button', { name: 'Keep mine' }).click();
+    await waitForDisk(ana.page, file, ['-- ana ana-1', '-- ben ben-1 ben-2']);
+    await Promise.all([
+      banner(ana.page).waitFor({ state: 'hidden', timeout: 20_000 }),
+      banner(ben.page).waitFor({ state: 'hidden', timeout: 20_000 })
+    ]);
     expect((await api(ana.page, 'GET', `api/collaboration/conflict/${fileId}`)).status).toBe(404);
+    // The next ordinary save goes through without the stock "File Changed" prompt.
+    await typeInto(ben.page, 1, ' ben-3');
+    await waitForSources(ana.page, ['ana-1', 'ben-3']);
+    const saved = await ana.page.evaluate(() =>
+      Promise.race([
+        (window as any).jupyterapp.commands.execute('docmanager:save').then(() => 'saved'),
+        new Promise(resolve => setTimeout(() => resolve('still waiting'), 15_000))
+      ])
+    );
+    expect(saved).toBe('saved');
+    expect(await dialog(ana.page, 'File Changed').count()).toBe(0);
+    await waitForDisk(ana.page, file, ['-- ana ana-1', '-- ben ben-1 ben-2 ben-3']);
   });
 
   it('loads the disk version for both users when one takes the file', async () => {
@@ -206,20 +246,20 @@ describe('collaboration faults: disk changes, offline clients, server restarts',
     await waitForSources(ana.page, ['ana-1', 'unsaved']);
     fs.writeFileSync(file, notebookJson(['-- taken from disk', '-- second']));
     await Promise.all([
-      dialog(ana.page, 'Edit Conflict').waitFor({ timeout: 20_000 }),
-      dialog(ben.page, 'Edit Conflict').waitFor({ timeout: 20_000 })
+      banner(ana.page).waitFor({ timeout: 20_000 }),
+      banner(ben.page).waitFor({ timeout: 20_000 })
     ]);
-    await dialog(ana.page, 'Edit Conflict').getByRole('button', { name: 'Dismiss' }).click();
-    await dialog(ben.page, 'Edit Conflict').getByRole('button', { name: 'Dismiss' }).click();
-    const take = await api(
-      ben.page,
-      'PUT',
-      `api/collaboration/conflict/${fileId}?action=take_disk`
-    );
-    expect(take.status).toBe(200);
+    await banner(ben.page).getByRole('button', { name: 'Take the file' }).click();
     await waitForSources(ana.page, ['-- taken from disk', '-- second']);
     await waitForSources(ben.page, ['-- taken from disk', '-- second']);
     expect(await sources(ana.page)).toEqual(['-- taken from disk', '-- second']);
+    expect(await sources(ben.page)).toEqual(['-- taken from disk', '-- second']);
+    await Promise.all([
+      banner(ana.page).waitFor({ state: 'hidden', timeout: 20_000 }),
+      banner(ben.page).waitFor({ state: 'hidden', timeout: 20_000 })
+    ]);
+    expect((await api(ana.page, 'GET', `api/collaboration/conflict/${fileId}`)).status).toBe(404);
+    expect(onDisk(file)).toEqual(['-- taken from disk', '-- second']);
   });
 
   it('converges after a user edits offline while the other keeps editing', async () => {

@@ -3,7 +3,9 @@
  * - `presence`: publishes the local user's active and running cells in each notebook's awareness
  *   and draws peers' avatars, "running by" marks and the comment button in every cell;
  * - `comments`: the Comments side panel and its commands;
- * - `hypotheses`: the Hypotheses side panel and its commands.
+ * - `hypotheses`: the Hypotheses side panel and its commands;
+ * - `conflict`: a banner with Keep mine / Take the file / Show the diff when the file changed on
+ *   disk under unsaved edits.
  * The shared document and awareness come from the notebook's YNotebook, which the stock
  * docprovider connects to the server's collaboration rooms.
  */
@@ -13,6 +15,7 @@ import { ICommandPalette } from '@jupyterlab/apputils';
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { decorateCells } from './cell-decorations';
 import { CommandIDs } from './commands';
+import { watchConflicts } from './conflict';
 import { CommentsPanel } from './comments-panel';
 import { HypothesesPanel } from './hypotheses-panel';
 import { commentsIcon, hypothesesIcon } from './icons';
@@ -145,4 +148,15 @@ const presence: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [presence, comments, hypotheses];
+const conflict: JupyterFrontEndPlugin<void> = {
+  id: '@opsbook/collab-extension:conflict',
+  description:
+    'Shows a banner with Keep mine / Take the file / Show the diff when a notebook’s file changed on disk under unsaved edits.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker) => {
+    tracker.widgetAdded.connect((_, notebook) => watchConflicts(notebook));
+  }
+};
+
+export default [presence, comments, hypotheses, conflict];

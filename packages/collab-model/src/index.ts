@@ -5,3 +5,4 @@ export * from './ids';
 export * from './comments';
 export * from './hypotheses';
 export * from './codec';
+export * from './room-state';

@@ -7,3 +7,8 @@ export * as awareness from 'y-protocols/awareness';
 export * as encoding from 'lib0/encoding';
 export * as decoding from 'lib0/decoding';
 export { YNotebook, YFile } from '@jupyter/ydoc';
+
+// A JSON copy made in this module graph's realm. yjs stores a plain object only if its
+// `constructor` is this realm's `Object`; under jest the server's own objects come from jest's
+// sandbox realm, so values written into Y types go through this first.
+export const plain = value => JSON.parse(JSON.stringify(value));

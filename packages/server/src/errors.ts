@@ -251,6 +251,18 @@ export const Errors = {
       'Not Found',
       `The document with file id '${fileId}' has no conflict with the file on disk (or is not open).`
     ),
+  collabBadConflictAction: (action: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Unknown conflict action '${action}': use action=keep_room (save this notebook over the file) or action=take_disk (load the file into the notebook).`
+    ),
+  collabConflictSaveFailed: (apiPath: string) =>
+    e(
+      500,
+      'Internal Server Error',
+      `Could not save ${apiPath} over the version on disk; the notebook keeps your edits and the conflict stays open. See the server log for the cause, then retry.`
+    ),
   collabReadOnly: (username: string) =>
     e(
       403,

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 
 import { notebook, startServer, TestServer, TOKEN } from './helpers';
 import { openSession, Peer, until } from './collab-client';
+import { CONFLICT_STATE_KEY } from '../src/collaboration/protocol';
 
 const cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -24,6 +25,11 @@ async function peer(s: TestServer, file = 'a.ipynb', token = TOKEN): Promise<Pee
   cleanup.push(() => p.dispose());
   await p.connect();
   return p;
+}
+
+/** The conflict the server published in the peer's `state` map, if any. */
+function conflictOf(p: Peer): any {
+  return p.nb.ydoc.getMap('state').get(CONFLICT_STATE_KEY);
 }
 
 function writeNotebook(s: TestServer, file = 'a.ipynb', source = 'print(1)'): void {
@@ -120,7 +126,7 @@ describe('collaboration sessions and rooms', () => {
     });
   });
 
-  it('sends the conflict message and keeps unsaved edits when the file changes on disk', async () => {
+  it('publishes the conflict in the state map and keeps unsaved edits when the file changes on disk', async () => {
     const s = await server({ collabAutosaveDelayMs: 60_000 });
     writeNotebook(s);
     const a = await peer(s);
@@ -130,17 +136,52 @@ describe('collaboration sessions and rooms', () => {
     await until(() => a.nb.cells.length === 2 && (b.json() as any).cells[0].source === 'mine');
     await new Promise(r => setTimeout(r, 50));
     writeNotebook(s, 'a.ipynb', 'theirs');
-    await until(
-      () => a.raws.some(r => r.type === 'conflict') && b.raws.some(r => r.type === 'conflict')
-    );
-    expect((a.json() as any).cells.map((c: any) => c.source)).toEqual(['mine', 'also mine']);
+    await until(() => conflictOf(a) && conflictOf(b));
     const { fileId } = await openSession(s.request, 'a.ipynb');
+    expect(conflictOf(a)).toEqual({
+      fileId,
+      detectedAt: expect.any(String),
+      diskHash: expect.stringMatching(/^[0-9a-f]{64}$/)
+    });
+    // The stock client's misleading "Edit Conflict" dialog is not triggered.
+    expect(a.raws.some(r => r.type === 'conflict')).toBe(false);
+    expect((a.json() as any).cells.map((c: any) => c.source)).toEqual(['mine', 'also mine']);
     const conflict = (await s.request('GET', `/api/collaboration/conflict/${fileId}`)).json();
     expect(conflict.disk.cells[0].source).toBe('theirs');
     expect(conflict.room.cells[0].source).toBe('mine');
+    expect(conflict.diskHash).toBe(conflictOf(a).diskHash);
+    // A client joining during the conflict gets it with the document.
+    const late = await peer(s);
+    await until(() => conflictOf(late));
     const take = await s.request('PUT', `/api/collaboration/conflict/${fileId}?action=take_disk`);
     expect(take.status).toBe(200);
     await until(() => (b.json() as any).cells[0]?.source === 'theirs');
+    await until(() => conflictOf(a) === undefined && conflictOf(b) === undefined);
+    expect(a.nb.ydoc.getMap('state').has(CONFLICT_STATE_KEY)).toBe(false);
+  });
+
+  it('keeps the room (keep_room) by saving it over the disk version, then clears the conflict', async () => {
+    const s = await server({ collabAutosaveDelayMs: 60_000 });
+    writeNotebook(s);
+    const a = await peer(s);
+    a.nb.getCell(0).setSource('mine');
+    await new Promise(r => setTimeout(r, 50));
+    writeNotebook(s, 'a.ipynb', 'theirs');
+    await until(() => conflictOf(a));
+    const { fileId } = await openSession(s.request, 'a.ipynb');
+    const file = path.join(s.notebookDir, 'a.ipynb');
+    const bad = await s.request('PUT', `/api/collaboration/conflict/${fileId}?action=nope`);
+    expect(bad.status).toBe(400);
+    const keep = await s.request('PUT', `/api/collaboration/conflict/${fileId}?action=keep_room`);
+    expect(keep.status).toBe(200);
+    expect(keep.json()).toEqual({ status: 'saved' });
+    expect(JSON.parse(fs.readFileSync(file, 'utf8')).cells[0].source).toBe('mine');
+    await until(() => conflictOf(a) === undefined);
+    expect(a.nb.ydoc.getMap('state').get('dirty')).toBe(false);
+    // Resolved: a second resolution finds nothing to resolve.
+    const again = await s.request('PUT', `/api/collaboration/conflict/${fileId}?action=keep_room`);
+    expect(again.status).toBe(404);
+    expect((await s.request('GET', `/api/collaboration/conflict/${fileId}`)).status).toBe(404);
   });
 
   it('reloads a clean room when the file changes on disk', async () => {
@@ -150,7 +191,7 @@ describe('collaboration sessions and rooms', () => {
     await new Promise(r => setTimeout(r, 50));
     writeNotebook(s, 'a.ipynb', 'external');
     await until(() => (a.json() as any).cells[0]?.source === 'external');
-    expect(a.raws.some(r => r.type === 'conflict')).toBe(false);
+    expect(conflictOf(a)).toBeUndefined();
   });
 });
 
@@ -163,11 +204,12 @@ describe('saving over a file changed on disk', () => {
     await new Promise(r => setTimeout(r, 50));
     writeNotebook(s, 'a.ipynb', 'theirs');
     expect(await a.save(1)).toBe('failed');
-    await until(() => a.raws.some(r => r.type === 'conflict'));
+    await until(() => conflictOf(a));
     const file = path.join(s.notebookDir, 'a.ipynb');
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).cells[0].source).toBe('theirs');
     // Keep mine: saving again, knowing the conflict, writes the room's version.
     expect(await a.save(2)).toBe('success');
     expect(JSON.parse(fs.readFileSync(file, 'utf8')).cells[0].source).toBe('mine');
+    await until(() => conflictOf(a) === undefined);
   });
 });

@@ -16,8 +16,10 @@
  * Disk: every `collabDiskPollMs` the file's mtime and size are checked, and on a change its hash.
  * Same content: nothing. Room clean: the file is loaded into the room as a normal change. Room
  * dirty: the room keeps its content, the disk version is kept (`conflict`, and a copy under
- * `<stateDir>/conflicts/`), autosave stops, and every client gets the RAW conflict message; the
- * next explicit save or `takeDisk()` resolves it.
+ * `<stateDir>/conflicts/`), autosave stops, and the conflict is published in the `state` map
+ * (`CONFLICT_STATE_KEY`: fileId, detectedAt, diskHash); the next explicit save (`keepRoom()` or a
+ * RAW save) or `takeDisk()` resolves it and deletes the key. The conflict itself lives in memory
+ * only: a room loaded after a restart drops a stale key and checks the file again.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -29,7 +31,7 @@ import type { Logger } from '../log';
 import type { DocumentCodec } from './codec';
 import { REPLAY_ORIGIN, Room, SERVER_ORIGIN } from './room';
 import type { CollabStore } from './store';
-import { encodeRaw, SaveStatus } from './protocol';
+import { CONFLICT_STATE_KEY, type ConflictState, SaveStatus } from './protocol';
 import { yjs } from './yjs';
 
 /** Limits a document room uses (from `ServerConfig`). */
@@ -149,7 +151,12 @@ export class DocumentRoom extends Room {
       room.dirty = info?.dirty ?? false;
     }
     room.diskStamp = file.stamp;
-    room.setState({ path: apiPath, hash: room.diskHash, dirty: room.dirty });
+    room.setState({
+      path: apiPath,
+      hash: room.diskHash,
+      dirty: room.dirty,
+      [CONFLICT_STATE_KEY]: undefined
+    });
     if (fromLog && file.hash !== room.diskHash) {
       // The file changed while the server was down.
       await room.onDiskChanged(file.content, file.hash);
@@ -182,6 +189,17 @@ export class DocumentRoom extends Room {
     const run = this.saving.then(() => this.saveNow());
     this.saving = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Resolves a conflict by saving the room over the disk version ("keep mine"). False when there
+   * is no conflict (already resolved); otherwise the save's status.
+   */
+  async keepRoom(): Promise<SaveStatus | false> {
+    if (!this.conflict) {
+      return false;
+    }
+    return this.save();
   }
 
   /** Resolves a conflict by loading the disk version into the room. */
@@ -316,7 +334,7 @@ export class DocumentRoom extends Room {
       const clean = this.changes === changesAtStart;
       this.dirty = !clean;
       this.opts.store.setRoomInfo(this.id, this.diskHash, this.dirty);
-      this.setState({ hash: this.diskHash, dirty: this.dirty });
+      this.setState({ hash: this.diskHash, dirty: this.dirty, [CONFLICT_STATE_KEY]: undefined });
       return 'success';
     } catch (err) {
       this.log.error(`Could not save ${apiPath} (room ${this.id}); the room keeps its edits.`, err);
@@ -401,7 +419,12 @@ export class DocumentRoom extends Room {
     this.log.warn(
       `${apiPath} changed on disk while the room had unsaved edits: kept the room's content, copied the disk version to ${savedCopy}, and told the clients.`
     );
-    this.broadcastRaw({ type: 'conflict' });
+    const published: ConflictState = {
+      fileId: this.fileId,
+      detectedAt: this.conflict.detectedAt,
+      diskHash: hash
+    };
+    this.setState({ [CONFLICT_STATE_KEY]: published });
   }
 
   private reload(content: unknown, hash: string): void {
@@ -409,27 +432,29 @@ export class DocumentRoom extends Room {
     this.diskHash = hash;
     this.dirty = false;
     this.opts.store.setRoomInfo(this.id, hash, false);
-    this.setState({ hash, dirty: false });
+    this.setState({ hash, dirty: false, [CONFLICT_STATE_KEY]: undefined });
   }
 
-  /** Sends notices a joining client needs (an open conflict). */
-  override join(peer: Parameters<Room['join']>[0]): void {
-    super.join(peer);
-    if (this.conflict) {
-      peer.send(encodeRaw({ type: 'conflict' }));
-    }
-  }
-
-  /** Writes changed keys of the `state` map as one server change. */
+  /**
+   * Writes changed keys of the `state` map as one server change; `undefined` deletes a key.
+   * Objects always count as changed.
+   */
   private setState(values: Record<string, unknown>): void {
     const state = this.doc.getMap('state');
-    const changed = Object.entries(values).filter(([k, v]) => state.get(k) !== v);
+    const changed = Object.entries(values).filter(([k, v]) =>
+      v === undefined ? state.has(k) : state.get(k) !== v
+    );
     if (changed.length === 0) {
       return;
     }
+    const { plain } = yjs();
     this.doc.transact(() => {
       for (const [k, v] of changed) {
-        state.set(k, v);
+        if (v === undefined) {
+          state.delete(k);
+        } else {
+          state.set(k, typeof v === 'object' && v !== null ? plain(v) : v);
+        }
       }
     }, SERVER_ORIGIN);
   }

@@ -10,8 +10,13 @@
  *   2 RAW             varString text:
  *                     client -> server: "save", then varUint save id (Ctrl+S)
  *                     server -> client: JSON, `{"type":"save","responseTo":id,"status":...}`
- *                                        or `{"type":"conflict"}` or `{"type":"error",...}`
+ *                                        or `{"type":"error",...}`
  *   3 QUERY_AWARENESS (no payload): answered with the awareness of every client
+ *
+ * A conflict with the file on disk is not a RAW message (the stock client would answer it with
+ * its "Edit Conflict" dialog, whose text describes another case): the server publishes it in the
+ * shared document's `state` map under `CONFLICT_STATE_KEY`, which every client, including one
+ * joining later, receives with the document.
  *
  * Close codes: 1003 with a JSON reason `{"reason","sessionId","reloadable"}` when the client's
  * server session is unknown; 4400/4404/4500 before the first sync make the document fail to
@@ -19,6 +24,8 @@
  * type and close code is named here once.
  */
 import { yjs } from './yjs';
+
+export { CONFLICT_STATE_KEY, type ConflictState } from '@opsbook/collab-model';
 
 /** First varUint of every message. */
 export const MessageType = {
@@ -73,7 +80,6 @@ export type SaveStatus = 'success' | 'failed' | 'skipped';
 /** RAW messages the server sends. */
 export type ServerRawMessage =
   | { type: 'save'; responseTo: number; status: SaveStatus }
-  | { type: 'conflict' }
   | { type: 'error'; reason: 'read_only'; message: string };
 
 /** A decoded client message. */

@@ -9,6 +9,12 @@
  *          unsaved edits and the file changed on disk
  *   PUT /api/collaboration/conflict/<fileId>?action=take_disk
  *       -> 200 {status: "reloaded"}: the disk version replaces the room's content
+ *   PUT /api/collaboration/conflict/<fileId>?action=keep_room
+ *       -> 200 {status: "saved"}: the room's content is saved over the disk version ("keep
+ *          mine", the same save as a RAW save during the conflict, without the stock client's
+ *          "File Changed" prompt); 500 when the save failed (the conflict stays open)
+ * Both answer 404 when there is no open conflict (e.g. a collaborator resolved it first) and 403
+ * for viewers.
  *
  * Timeline, undo_redo and fork routes are in `history-routes.ts`.
  */
@@ -83,10 +89,25 @@ export function addCollaborationRoutes(router: Router, options: CollaborationRou
       if (!canWrite(ctx.user)) {
         throw new OpsbookError(Errors.collabReadOnly(ctx.user.username));
       }
+      const action = ctx.query.get('action');
+      if (action !== 'take_disk' && action !== 'keep_room') {
+        throw new OpsbookError(Errors.collabBadConflictAction(String(action)));
+      }
       const room = await collaboration.loadedRoomOfFile(ctx.params.fileId);
-      if (ctx.query.get('action') !== 'take_disk' || !room || !(await room.takeDisk())) {
+      if (action === 'take_disk') {
+        if (!room || !(await room.takeDisk())) {
+          throw new OpsbookError(Errors.collabNoConflict(ctx.params.fileId));
+        }
+        sendJson(ctx.res, 200, { status: 'reloaded' });
+        return;
+      }
+      const status = room ? await room.keepRoom() : false;
+      if (status === false) {
         throw new OpsbookError(Errors.collabNoConflict(ctx.params.fileId));
       }
-      sendJson(ctx.res, 200, { status: 'reloaded' });
+      if (status !== 'success') {
+        throw new OpsbookError(Errors.collabConflictSaveFailed(room!.path));
+      }
+      sendJson(ctx.res, 200, { status: 'saved' });
     });
 }

@@ -24,6 +24,8 @@ export interface YjsWorld {
   decoding: typeof Decoding;
   YNotebook: typeof YNotebook;
   YFile: typeof YFile;
+  /** A JSON copy of `value` made in yjs's realm: use it for objects stored in Y types. */
+  plain<T>(value: T): T;
 }
 
 let world: YjsWorld | null = null;
