@@ -1,0 +1,119 @@
+/**
+ * Per-update costs of our server's receive path, measured in this process on the compiled server
+ * code (packages/server/lib), one step at a time, for the updates a typing client sends:
+ *
+ *   persist   `CollabStore.appendUpdate` (one INSERT, its own commit: WAL, synchronous=NORMAL)
+ *   no-ckpt   the same INSERT, own commit, same schema and pragmas but `wal_autocheckpoint = 0`
+ *             (what the commits cost without SQLite's automatic WAL checkpoints)
+ *   batched   the same INSERT into the same schema and pragmas, all rows in ONE transaction
+ *             (what the INSERT costs without a commit per update; not what the server does)
+ *   decode    `Y.decodeUpdate` (the validation `Room.receiveUpdate` does before persisting)
+ *   apply     `Y.applyUpdate` into a server-side YNotebook (as the room does)
+ *   frame     `encodeSyncUpdate` (the broadcast frame)
+ */
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+import { REPO, tempDir } from './collab-harness.mjs';
+
+const require = createRequire(import.meta.url);
+const lib = f => require(path.join(REPO, 'packages', 'server', 'lib', 'collaboration', f));
+
+/** µs per update of each step (see the file comment), over `n` updates. */
+export function receivePathCosts(n = 10_000) {
+  const { yjs } = lib('yjs.js');
+  const { CollabStore } = lib('store.js');
+  const { encodeSyncUpdate } = lib('protocol.js');
+  const { notebookCodec } = lib('codec.js');
+  const Database = require('better-sqlite3');
+  const { Y } = yjs();
+  const codec = notebookCodec();
+  const content = {
+    cells: [{ cell_type: 'code', source: 'x = 1', metadata: {}, outputs: [], execution_count: null }],
+    metadata: {},
+    nbformat: 4,
+    nbformat_minor: 5
+  };
+  const base = codec.initialUpdate(content);
+
+  // The updates a client typing n characters into cell 0 sends.
+  const writer = codec.create();
+  Y.applyUpdate(writer.ydoc, base);
+  const updates = [];
+  writer.ydoc.on('update', u => updates.push(u));
+  const text = writer.getCell(0).ysource;
+  for (let i = 0; i < n; i++) {
+    text.insert(text.length, 'x');
+  }
+
+  /** Times `step(update, i)` once per update: mean, p50, p99 (us), max (ms), calls over 1 ms. */
+  const perCall = step => {
+    const us = new Float64Array(updates.length);
+    updates.forEach((u, i) => {
+      const t0 = performance.now();
+      step(u, i);
+      us[i] = (performance.now() - t0) * 1000;
+    });
+    const sorted = [...us].sort((a, b) => a - b);
+    const slow = sorted.filter(v => v > 1000);
+    return {
+      mean: sorted.reduce((a, b) => a + b, 0) / sorted.length,
+      p50: sorted[Math.floor(sorted.length * 0.5)],
+      p99: sorted[Math.floor(sorted.length * 0.99)],
+      maxMs: sorted[sorted.length - 1] / 1000,
+      over1ms: slow.length,
+      over1msTotalMs: slow.reduce((a, b) => a + b, 0) / 1000
+    };
+  };
+  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+  const room = 'json:notebook:00000000-0000-4000-8000-000000000000';
+
+  const decode = perCall(u => Y.decodeUpdate(u));
+
+  const store = CollabStore.open(tempDir('opsbook-bench-store-'), silent);
+  store.resetRoom(room, base);
+  const persist = perCall((u, i) => store.appendUpdate(room, i + 1, 'bench', u));
+  store.close();
+
+  const db = new Database(path.join(tempDir('opsbook-bench-sqlite-'), 'x.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(
+    'CREATE TABLE updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq))'
+  );
+  const insert = db.prepare(
+    'INSERT INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
+  );
+  let batched;
+  db.transaction(() => {
+    batched = perCall((u, i) => insert.run(room, i + 1, Date.now(), 'bench', Buffer.from(u)));
+  })();
+  db.close();
+
+  const db2 = new Database(path.join(tempDir('opsbook-bench-sqlite-'), 'x.sqlite'));
+  db2.pragma('journal_mode = WAL');
+  db2.pragma('synchronous = NORMAL');
+  db2.pragma('wal_autocheckpoint = 0');
+  db2.exec(
+    'CREATE TABLE updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq))'
+  );
+  const insert2 = db2.prepare(
+    'INSERT INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
+  );
+  const noCheckpoint = perCall((u, i) =>
+    insert2.run(room, i + 1, Date.now(), 'bench', Buffer.from(u))
+  );
+  db2.close();
+
+  const model = codec.create();
+  Y.applyUpdate(model.ydoc, base);
+  const apply = perCall(u => Y.applyUpdate(model.ydoc, u));
+  const frame = perCall(u => encodeSyncUpdate(u));
+  model.dispose();
+  writer.dispose();
+  return {
+    n,
+    bytes: updates.reduce((a, u) => a + u.length, 0) / n,
+    steps: { decode, persist, noCheckpoint, batched, apply, frame }
+  };
+}
