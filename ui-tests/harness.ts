@@ -253,3 +253,17 @@ export async function openNotebookAs(
 ): Promise<void> {
   await openNotebook(page, { ...server, token }, name);
 }
+
+/** The two users of the collaboration tests (the first one's token is the server's --token). */
+export const ANA: TestUser = {
+  username: 'ana',
+  display_name: 'Ana Silva',
+  color: '#1f77b4',
+  token: 'ui-test-token-0123456789'
+};
+export const BEN: TestUser = {
+  username: 'ben',
+  display_name: 'Ben Ortiz',
+  color: '#d62728',
+  token: 'ui-test-token-ben-9876543210'
+};

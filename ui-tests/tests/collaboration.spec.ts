@@ -18,22 +18,11 @@ import {
   writeUsersFile,
   type RecordedPage,
   type ServerHandle,
-  type TestUser
+  ANA,
+  BEN
 } from '../harness';
 
 const NOTEBOOK = 'checkout-incident.ipynb';
-const ANA: TestUser = {
-  username: 'ana',
-  display_name: 'Ana Silva',
-  color: '#1f77b4',
-  token: 'ui-test-token-0123456789'
-};
-const BEN: TestUser = {
-  username: 'ben',
-  display_name: 'Ben Ortiz',
-  color: '#d62728',
-  token: 'ui-test-token-ben-9876543210'
-};
 
 /** Makes cell `index` the active cell. */
 async function activate(page: Page, index: number): Promise<void> {
