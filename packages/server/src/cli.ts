@@ -26,7 +26,8 @@ serve options:
   --port N           Port (default 8888; 0 picks a free one)
   --host H           Interface to bind (default 127.0.0.1)
   --no-auth          No token (only on 127.0.0.1, ::1 or localhost)
-  --users FILE       Users file: {"users":[{"username","display_name","color","token"}]}
+  --users FILE       Users file: {"users":[{"username","display_name","color","token","role"}]}
+                     (role: viewer, editor (default) or owner)
   --token T          Token of the first user (default: from the users file, else random)
   --app-dir DIR      Built frontend (default: <repo>/build/app)
   --log-level L      ${LOG_LEVELS.join(', ')} (default info)
