@@ -5,7 +5,8 @@
  * persistence), both measured in this run on this machine.
  *
  *   node bench/collab.mjs            (build first: npx tsc -b packages/server)
- *   node bench/collab.mjs --quick    (fewer samples, smaller counts: a smoke test, not results)
+ *   node bench/collab.mjs --quick    (fewer samples, smaller counts: a smoke test, not results;
+ *                                     writes bench/results/collab-quick.md)
  *   --no-wait                        do not wait for a quiet machine before each part
  *
  * Parts (see each function's comment for exactly what is timed):
@@ -42,6 +43,7 @@ import {
   pool,
   REPO,
   refRoom,
+  removeTempDirs,
   startServer,
   sleep,
   tempDir,
@@ -50,7 +52,7 @@ import {
 } from './lib/collab-harness.mjs';
 import { measurePropagation } from './lib/collab-latency.mjs';
 import { ingest, inspectStore } from './lib/collab-log.mjs';
-import { receivePathCosts } from './lib/collab-micro.mjs';
+import { compactionCost, receivePathCosts } from './lib/collab-micro.mjs';
 import { concatProbe } from './lib/collab-probe.mjs';
 import { report } from './lib/collab-report.mjs';
 
@@ -129,7 +131,7 @@ async function stop(s) {
 
 /** A notebook dir and our server on it (extra config fields override the defaults). */
 async function startOurs(config = {}) {
-  const notebookDir = tempDir('opsbook-bench-collab-');
+  const notebookDir = tempDir('opsbook-collab-bench-nb-');
   return start('ours', { notebookDir, token: TOKEN, ...config });
 }
 
@@ -515,7 +517,10 @@ async function main() {
   const prof = await part('profiles', profiles);
   const micro = await part('receive path', () => {
     progress('receive path, step by step');
-    return receivePathCosts(QUICK ? 2000 : 10_000);
+    return {
+      ...receivePathCosts(QUICK ? 2000 : 10_000),
+      compaction: compactionCost(makeNotebook(P.bigCells))
+    };
   });
   const text = report({
     P,
@@ -537,17 +542,22 @@ async function main() {
     waitedS: waitedMs / 1000
   });
   process.stdout.write(text + '\n');
-  const outFile = path.join(REPO, 'bench', 'results', 'collab.md');
+  // A smoke test must not overwrite the results.
+  const outFile = path.join(REPO, 'bench', 'results', QUICK ? 'collab-quick.md' : 'collab.md');
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, text + '\n');
   progress(`wrote ${path.relative(REPO, outFile)}`);
 }
 
 main().then(
-  () => process.exit(0),
+  () => {
+    removeTempDirs();
+    process.exit(0);
+  },
   async err => {
     console.error(err);
     await Promise.all([...servers].map(s => s.stop().catch(() => undefined)));
+    removeTempDirs();
     process.exit(1);
   }
 );

@@ -39,9 +39,20 @@ export function machine() {
   };
 }
 
-/** A fresh temporary directory. */
+const createdDirs = [];
+
+/** A fresh temporary directory (removed by `removeTempDirs`). */
 export function tempDir(prefix) {
-  return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
+  createdDirs.push(dir);
+  return dir;
+}
+
+/** Removes every directory `tempDir` made (call after the servers stopped). */
+export function removeTempDirs() {
+  for (const dir of createdDirs.splice(0)) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**

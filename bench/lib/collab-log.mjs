@@ -51,7 +51,7 @@ export async function ingest(writer, observer, total, batch = 1000, timeoutMs = 
   const letters = 'abcdefghijklmnopqrstuvwxyz ';
   const t0 = performance.now();
   try {
-    for (let sent = 0; sent < total; ) {
+    for (let sent = 0; sent < total;) {
       const end = Math.min(total, sent + batch);
       for (; sent < end; sent++) {
         text.insert(text.length, letters[sent % letters.length]);

@@ -29,7 +29,9 @@ export function receivePathCosts(n = 10_000) {
   const { Y } = yjs();
   const codec = notebookCodec();
   const content = {
-    cells: [{ cell_type: 'code', source: 'x = 1', metadata: {}, outputs: [], execution_count: null }],
+    cells: [
+      { cell_type: 'code', source: 'x = 1', metadata: {}, outputs: [], execution_count: null }
+    ],
     metadata: {},
     nbformat: 4,
     nbformat_minor: 5
@@ -70,12 +72,12 @@ export function receivePathCosts(n = 10_000) {
 
   const decode = perCall(u => Y.decodeUpdate(u));
 
-  const store = CollabStore.open(tempDir('opsbook-bench-store-'), silent);
+  const store = CollabStore.open(tempDir('opsbook-collab-bench-store-'), silent);
   store.resetRoom(room, base);
   const persist = perCall((u, i) => store.appendUpdate(room, i + 1, 'bench', u));
   store.close();
 
-  const db = new Database(path.join(tempDir('opsbook-bench-sqlite-'), 'x.sqlite'));
+  const db = new Database(path.join(tempDir('opsbook-collab-bench-sqlite-'), 'x.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(
@@ -90,7 +92,7 @@ export function receivePathCosts(n = 10_000) {
   })();
   db.close();
 
-  const db2 = new Database(path.join(tempDir('opsbook-bench-sqlite-'), 'x.sqlite'));
+  const db2 = new Database(path.join(tempDir('opsbook-collab-bench-sqlite-'), 'x.sqlite'));
   db2.pragma('journal_mode = WAL');
   db2.pragma('synchronous = NORMAL');
   db2.pragma('wal_autocheckpoint = 0');
@@ -116,4 +118,44 @@ export function receivePathCosts(n = 10_000) {
     bytes: updates.reduce((a, u) => a + u.length, 0) / n,
     steps: { decode, persist, noCheckpoint, batched, apply, frame }
   };
+}
+
+/**
+ * What one compaction of a big room costs (`DocumentRoom.compact`, run synchronously on the
+ * event loop every `collabCompactAfterUpdates` updates): `Y.encodeStateAsUpdate` of the whole
+ * document, then `CollabStore.compact` (snapshot row written, 1,000 update rows deleted, one
+ * transaction). Median ms of 3.
+ */
+export function compactionCost(content) {
+  const { yjs } = lib('yjs.js');
+  const { CollabStore } = lib('store.js');
+  const { notebookCodec } = lib('codec.js');
+  const { Y } = yjs();
+  const codec = notebookCodec();
+  const base = codec.initialUpdate(content);
+  const model = codec.create();
+  Y.applyUpdate(model.ydoc, base);
+  const silent = { debug() {}, info() {}, warn() {}, error() {} };
+  const store = CollabStore.open(tempDir('opsbook-collab-bench-compact-'), silent);
+  const encode = [];
+  const write = [];
+  let bytes = 0;
+  for (let r = 0; r < 3; r++) {
+    const room = `json:notebook:00000000-0000-4000-8000-00000000000${r}`;
+    store.resetRoom(room, base);
+    for (let i = 1; i <= 1000; i++) {
+      store.appendUpdate(room, i, 'bench', new Uint8Array(20));
+    }
+    let t0 = performance.now();
+    const update = Y.encodeStateAsUpdate(model.ydoc);
+    encode.push(performance.now() - t0);
+    t0 = performance.now();
+    store.compact(room, 1000, update);
+    write.push(performance.now() - t0);
+    bytes = update.length;
+  }
+  store.close();
+  model.dispose();
+  const mid = v => v.sort((a, b) => a - b)[1];
+  return { cells: content.cells.length, bytes, encodeMs: mid(encode), storeMs: mid(write) };
 }

@@ -32,22 +32,40 @@ function latencyTable(rows) {
     }
   }
   return table(
-    ['scenario', 'server', 'samples', 'p50 ms', 'p99 ms', 'max ms', 'first observer p50 ms',
-      'server event-loop delay max ms', 'p50 ours/ref', 'p99 ours/ref'],
+    [
+      'scenario',
+      'server',
+      'samples',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'first observer p50 ms',
+      'server event-loop delay max ms',
+      'p50 ours/ref',
+      'p99 ours/ref'
+    ],
     body
   );
 }
 
 function profileTable(p, perEdit) {
   return table(
-    ['function (file:line)', 'self ms', 'share', ...(perEdit ? ['us per edit'] : []), 'called from (nearest non-yjs/lib0 frame)'],
-    p.functions.slice(0, 12).map(f => [
-      `\`${f.name}\``,
-      fmt.ms(f.ms),
-      `${(f.share * 100).toFixed(1)}%`,
-      ...(perEdit ? [((f.ms * 1000) / p.edits).toFixed(1)] : []),
-      f.callers.map(c => `\`${c.name}\` (${fmt.ms(c.ms)})`).join(', ')
-    ])
+    [
+      'function (file:line)',
+      'self ms',
+      'share',
+      ...(perEdit ? ['us per edit'] : []),
+      'called from (nearest non-yjs/lib0 frame)'
+    ],
+    p.functions
+      .slice(0, 12)
+      .map(f => [
+        `\`${f.name}\``,
+        fmt.ms(f.ms),
+        `${(f.share * 100).toFixed(1)}%`,
+        ...(perEdit ? [((f.ms * 1000) / p.edits).toFixed(1)] : []),
+        f.callers.map(c => `\`${c.name}\` (${fmt.ms(c.ms)})`).join(', ')
+      ])
   );
 }
 
@@ -67,7 +85,9 @@ export function report(r) {
   say(
     `CPU used by OTHER processes during each part (cores' worth; the machine has ${m.cores}): ${quiet
       .map(q => `${q.part} ${q.during.toFixed(2)}`)
-      .join(', ')}. ${quiet.some(q => q.during > 0.15) ? '**The machine was not quiet: treat tails (p99, max) as noisy; both servers were measured under the same conditions (part 1 interleaved).**' : 'The machine was quiet.'}\n`
+      .join(
+        ', '
+      )}. ${quiet.some(q => q.during > 0.15) ? '**The machine was not quiet: treat tails (p99, max) as noisy; both servers were measured under the same conditions (part 1 interleaved).**' : 'The machine was quiet.'}\n`
   );
   say(
     "Setup: each server in its own Node child process (`bench/lib/collab-server.mjs`, `--expose-gc`); the reference is `setupWSConnection` from `@y/websocket-server/utils` on a `ws` server, in memory. Every client is a y-websocket 1.x `WebsocketProvider` (BroadcastChannel off) on a `@jupyter/ydoc` YNotebook, all in the benchmark process, the same code for both servers. Reference rooms get their content from a client that holds our codec's initial update of the same notebook, so both servers hold the same items. Our server runs with its default configuration except where a part says otherwise.\n"
@@ -77,8 +97,16 @@ export function report(r) {
   say(
     `One writer inserts one character at the end of cell 0; a sample is the time from just before the insert until the LAST observer's Y.Text observer has fired (all clients share one clock); "first observer" is the same for the first; "server event-loop delay max" is the longest the server process could not react during that scenario (\`monitorEventLoopDelay\`, 1 ms resolution; in the single-document rows the histogram spans the whole interleaved scenario). "writer + N observers" = N + 1 clients in the room; "1 observer" is the smallest meaningful case (writer -> server -> one other client; our server does not echo an update to its sender, the reference does). Edits start ${r.periodMs} ms apart (typing speed, and under our 200 messages/s per-connection limit); ${P.warmup} warm-up edits per room are not recorded; single-document samples alternate between the servers in ${P.blocks} blocks (both servers up, one room each). ${P.rooms} rooms: each server alone in a fresh process holding ${P.rooms} rooms of a ${r.smallCells}-cell notebook with 2 clients each, while the other rooms' writers edit in turn (one edit per ${r.periodMs} ms across the server, ~${(1000 / r.periodMs).toFixed(0)} edits/s, each room about every ${(((P.rooms - 1) * r.periodMs) / 1000).toFixed(1)} s); sampled in one room. ${P.bigCells}-cell notebook: the room of part 3, writer + 1 observer, ${P.bigSamples} edits, so ours compacts once during the samples (every 1,000 updates: \`Y.encodeStateAsUpdate\` of the whole document + a snapshot row, synchronously).\n`
   );
-  const manyRow = { scenario: `${P.rooms} rooms x 2 clients, background edits`, ours: many.ours.latency, ref: many.ref.latency };
-  const bigRow = { scenario: `${P.bigCells}-cell notebook, writer + 1 observer`, ours: big.lat.ours, ref: big.lat.ref };
+  const manyRow = {
+    scenario: `${P.rooms} rooms x 2 clients, background edits`,
+    ours: many.ours.latency,
+    ref: many.ref.latency
+  };
+  const bigRow = {
+    scenario: `${P.bigCells}-cell notebook, writer + 1 observer`,
+    ours: big.lat.ours,
+    ref: big.lat.ref
+  };
   say(latencyTable([...lat, manyRow, bigRow]) + '\n');
   say(
     `The ${P.rooms}-room row pools ${many.ours.memory.runs} runs per server (fresh processes, alternating); p99 of each run: Opsbook ${many.ours.latency.runP99.map(fmt.ms).join(', ')} ms; reference ${many.ref.latency.runP99.map(fmt.ms).join(', ')} ms. Tails move this much between identical runs on this machine, so a p99 ratio is only meaningful beyond that spread.\n`
@@ -90,7 +118,15 @@ export function report(r) {
   );
   say(
     table(
-      ['server', 'heap/room KB', 'external/room KB', 'RSS/room KB', '+1 client: heap KB', '+1 client: RSS KB', `heap with ${P.rooms} rooms, MB`],
+      [
+        'server',
+        'heap/room KB',
+        'external/room KB',
+        'RSS/room KB',
+        '+1 client: heap KB',
+        '+1 client: RSS KB',
+        `heap with ${P.rooms} rooms, MB`
+      ],
       ['ours', 'ref'].map(kind => {
         const x = many[kind].memory;
         return [
@@ -121,8 +157,18 @@ export function report(r) {
     table(
       ['measurement', 'Opsbook ms', 'reference ms', 'ours/ref (median)'],
       [
-        ['cold open', rng(big.t.oursCold), rng(big.t.refCold), fmt.ratio(median(big.t.oursCold), median(big.t.refCold))],
-        ['join loaded room', rng(big.t.oursJoin), rng(big.t.refJoin), fmt.ratio(median(big.t.oursJoin), median(big.t.refJoin))]
+        [
+          'cold open',
+          rng(big.t.oursCold),
+          rng(big.t.refCold),
+          fmt.ratio(median(big.t.oursCold), median(big.t.refCold))
+        ],
+        [
+          'join loaded room',
+          rng(big.t.oursJoin),
+          rng(big.t.refJoin),
+          fmt.ratio(median(big.t.oursJoin), median(big.t.refJoin))
+        ]
       ]
     ) + '\n'
   );
@@ -161,20 +207,27 @@ export function report(r) {
         row('ours default, before close', dc.before),
         row('ours default, after close', dc.after),
         ['reference: encoded document', '-', kb(rf.docBytes), '-', '-'],
-        ['(the client\'s encoded document, ours)', '-', kb(nc.clientDocBytes), '-', '-']
+        ["(the client's encoded document, ours)", '-', kb(nc.clientDocBytes), '-', '-']
       ]
     ) + '\n'
   );
   say(
     `Per logged update: ${(nc.before.updateBytes / nc.before.updateRows).toFixed(1)} bytes of Yjs update and ${((nc.before.liveBytes - nc.after.liveBytes) / nc.before.updateRows).toFixed(0)} bytes of database pages (each row repeats the 49-character room name, in the row and in the primary-key index). Before compaction the log holds ${fmt.ratio(nc.before.updateBytes + nc.before.snapshotBytes, rf.docBytes)} the bytes of the reference's document (${fmt.ratio(nc.before.liveBytes, rf.docBytes)} counting pages); after compaction the snapshot is ${fmt.ratio(nc.after.snapshotBytes, rf.docBytes)} of it. The file does not shrink after compaction: SQLite keeps freed pages for reuse (no VACUUM).\n`
   );
-  say('Ingest throughput of the same runs (server CPU-bound; clients identical) and the time the server took to close (save + compact):\n');
+  say(
+    'Ingest throughput of the same runs (server CPU-bound; clients identical) and the time the server took to close (save + compact):\n'
+  );
   say(
     table(
       ['server', 'edits/s', 'ms per edit', 'close ms'],
       [
         ['Opsbook, log only', nc.rate.toFixed(0), (1000 / nc.rate).toFixed(3), fmt.ms(nc.closeMs)],
-        ['Opsbook, default (compact every 1,000)', dc.rate.toFixed(0), (1000 / dc.rate).toFixed(3), fmt.ms(dc.closeMs)],
+        [
+          'Opsbook, default (compact every 1,000)',
+          dc.rate.toFixed(0),
+          (1000 / dc.rate).toFixed(3),
+          fmt.ms(dc.closeMs)
+        ],
         ['reference', rf.rate.toFixed(0), (1000 / rf.rate).toFixed(3), fmt.ms(rf.closeMs)]
       ]
     ) + '\n'
@@ -186,13 +239,21 @@ export function report(r) {
   );
   const steps = [
     ['validate', '`Y.decodeUpdate` in `Room.receiveUpdate` (room.ts)', micro.steps.decode],
-    ['persist', '`CollabStore.appendUpdate` (store.ts): one INSERT, its own commit', micro.steps.persist],
+    [
+      'persist',
+      '`CollabStore.appendUpdate` (store.ts): one INSERT, its own commit',
+      micro.steps.persist
+    ],
     [
       '(same INSERT, own commit, `wal_autocheckpoint = 0`)',
       'not what the server does: SQLite checkpoints the WAL every 1,000 pages inside a commit',
       micro.steps.noCheckpoint
     ],
-    ['(same INSERT, all in one transaction)', 'not what the server does: the INSERT without a commit each', micro.steps.batched],
+    [
+      '(same INSERT, all in one transaction)',
+      'not what the server does: the INSERT without a commit each',
+      micro.steps.batched
+    ],
     ['apply', "`Y.applyUpdate` into the room's YNotebook", micro.steps.apply],
     ['frame', '`encodeSyncUpdate` (protocol.ts), once per update', micro.steps.frame]
   ];
@@ -210,17 +271,26 @@ export function report(r) {
       ])
     ) + '\n'
   );
+  const c = micro.compaction;
+  say(
+    `One compaction of the ${c.cells}-cell room (\`DocumentRoom.compact\`, synchronous, every 1,000 updates while typing): \`Y.encodeStateAsUpdate\` ${fmt.ms(c.encodeMs)} ms + \`CollabStore.compact\` (a ${fmt.kb(c.bytes)} KB snapshot row, 1,000 rows deleted) ${fmt.ms(c.storeMs)} ms. It runs in a microtask right after the 1,000th update was broadcast, so that update is not delayed, but everything arriving at the server meanwhile (in any room) waits that long; the ${P.bigCells}-cell row of part 1 contains one.\n`
+  );
   say(
     `CPU profile (V8 sampling, 100 us) of each server process in a separate run while it ingests ${prof.ours.edits.toLocaleString('en')} edits as in part 4 (ours with default compaction), self time; "(idle)" is time the process waited for input. Ours: ${fmt.ms(prof.ours.totalMs)} ms sampled during ${fmt.ms(prof.ours.wallMs)} ms of ingest; reference: ${fmt.ms(prof.ref.totalMs)} ms during ${fmt.ms(prof.ref.wallMs)} ms. \`run (native)\` is better-sqlite3's \`Statement.run\`, \`writev (native)\` the socket writes.\n`
   );
-  for (const [label, p] of [['Opsbook', prof.ours], ['reference', prof.ref]]) {
+  for (const [label, p] of [
+    ['Opsbook', prof.ours],
+    ['reference', prof.ref]
+  ]) {
     say(`${label}, by function:\n`);
     say(profileTable(p, true) + '\n');
     say(`${label}, by file:\n`);
     say(
       table(
         ['file', 'self ms', 'share'],
-        p.files.slice(0, 8).map(f => [`\`${f.name}\``, fmt.ms(f.ms), `${(f.share * 100).toFixed(1)}%`])
+        p.files
+          .slice(0, 8)
+          .map(f => [`\`${f.name}\``, fmt.ms(f.ms), `${(f.share * 100).toFixed(1)}%`])
       ) + '\n'
     );
   }

@@ -96,7 +96,10 @@ function summarise(profile) {
     for (let p = parent.get(id); p !== undefined; p = parent.get(p)) {
       const cf = byId.get(p).callFrame;
       const file = fileOf(cf);
-      if (!/node_modules\/(yjs|lib0)\/|^node:|^\(native\)$|^$/.test(file) && cf.functionName !== '(root)') {
+      if (
+        !/node_modules\/(yjs|lib0)\/|^node:|^\(native\)$|^$/.test(file) &&
+        cf.functionName !== '(root)'
+      ) {
         return nameOf(cf);
       }
     }
