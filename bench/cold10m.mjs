@@ -20,7 +20,8 @@ import {
   notebookDir,
   openNotebook,
   resetWorkspaces,
-  runCellTimed
+  runCellTimed,
+  withRetry
 } from './lib/browser.mjs';
 import { ensureDataset } from './lib/data.mjs';
 import {
@@ -53,6 +54,19 @@ async function browserRun(server, notebook) {
       log(`warning: ${workers} DuckDB workers in the page (expected 1: one notebook, one kernel)`);
     }
     const before = { ...chromiumMemory(), wasm: await wasmMemory(page) };
+    // Which of Chromium's own memory APIs this page could use instead of /proc (recorded, so the
+    // report can say why they are not used).
+    const apis = await page.evaluate(() => ({
+      crossOriginIsolated: window.crossOriginIsolated,
+      measureUserAgentSpecificMemory:
+        typeof performance.measureUserAgentSpecificMemory === 'function'
+    }));
+    const cdp = await browser.newBrowserCDPSession();
+    const processInfo = await cdp
+      .send('SystemInfo.getProcessInfo')
+      .catch(e => ({ error: e.message }));
+    apis.processInfoFields = Object.keys(processInfo.processInfo?.[0] ?? processInfo);
+    await cdp.detach();
     const sampler = await startSampler(page);
     const cold = await runCellTimed(page, 0, 600_000).finally(() => sampler.stop());
     const peak = await sampler.stop();
@@ -84,7 +98,8 @@ async function browserRun(server, notebook) {
       warmElapsed: median(warm.map(r => r.elapsedMs)),
       before,
       peak,
-      wasm
+      wasm,
+      apis
     };
   } finally {
     await browser.close();
@@ -160,11 +175,6 @@ export async function runCold({ coldSpans, seed, coldRuns, tmpRoot }) {
     { key: 'day', title: 'whole day: errors and spans per service (24 h)', sql: WHOLE_DAY_SQL }
   ];
   const nbDir = notebookDir(tmpRoot, 'cold');
-  for (const q of queries) {
-    for (let k = 0; k < coldRuns; k++) {
-      writeNotebook(nbDir, `cold-${q.key}-${k}.ipynb`, [q]);
-    }
-  }
   const server = await startBenchServer(dataDir, nbDir);
   const results = {};
   try {
@@ -177,7 +187,13 @@ export async function runCold({ coldSpans, seed, coldRuns, tmpRoot }) {
     for (const q of queries) {
       const runs = [];
       for (let k = 0; k < coldRuns; k++) {
-        runs.push(await browserRun(server, `cold-${q.key}-${k}.ipynb`));
+        runs.push(
+          await withRetry(`cold ${q.key} ${k + 1}`, attempt => {
+            const name = `cold-${q.key}-${k}${attempt ? '-retry' : ''}.ipynb`;
+            writeNotebook(nbDir, name, [q]);
+            return browserRun(server, name);
+          })
+        );
         const r = runs.at(-1);
         log(
           `cold ${q.key} ${k + 1}/${coldRuns}: click -> table ${ms(r.wallMs)}, ${mb(r.sliceBytes)} fetched, renderer peak ${mb(r.peak.rendererPeak)}`
@@ -194,6 +210,7 @@ export async function runCold({ coldSpans, seed, coldRuns, tmpRoot }) {
   }
 
   const med = (key, f) => median(results[key].runs.map(f));
+  const apiNote = results[queries[0].key].runs[0].apis;
   const main = table(
     [
       'query',
@@ -296,6 +313,11 @@ export async function runCold({ coldSpans, seed, coldRuns, tmpRoot }) {
     '**The same pieces measured separately in Node** (server code in-process; same slice bytes; medians)',
     '',
     nodeSplit,
+    '',
+    `Memory APIs in the app page: crossOriginIsolated = ${apiNote.crossOriginIsolated}, ` +
+      `performance.measureUserAgentSpecificMemory ${apiNote.measureUserAgentSpecificMemory ? 'available' : 'not available (it needs a cross-origin-isolated page)'}; ` +
+      `CDP SystemInfo.getProcessInfo gives only {${apiNote.processInfoFields.join(', ')}} per process (no memory). ` +
+      'Hence resident memory from /proc, the main-thread JS heap from CDP Performance.getMetrics, and the WebAssembly memory read in the DuckDB worker.',
     '',
     'Slices requested: ' +
       queries.map(q => `\`${q.key}\`: \`${results[q.key].runs[0].sliceUrl}\``).join('; ')

@@ -23,7 +23,8 @@ import {
   notebookDir,
   openNotebook,
   resetWorkspaces,
-  runCellTimed
+  runCellTimed,
+  withRetry
 } from './lib/browser.mjs';
 import { ensureDataset } from './lib/data.mjs';
 import {
@@ -52,7 +53,7 @@ async function openInPage(page, name) {
   await harness.waitForKernelIdle(page);
 }
 
-async function chromiumRuns(server, queries, runs) {
+async function chromiumRuns(server, queries, runs, nbDir) {
   const browser = await harness.launchBrowser();
   const out = {};
   try {
@@ -67,7 +68,14 @@ async function chromiumRuns(server, queries, runs) {
       const first = [];
       let warm = [];
       for (let k = 0; k < runs; k++) {
-        await openInPage(page, `${q.key}-${k}.ipynb`);
+        await withRetry(`opening ${q.key}-${k}`, async attempt => {
+          if (attempt) {
+            await closeNotebook(page).catch(() => undefined);
+          }
+          const name = `${q.key}-${k}${attempt ? '-retry' : ''}.ipynb`;
+          writeNotebook(nbDir, name, [q]);
+          await openInPage(page, name);
+        });
         const r = await runCellTimed(page, 0);
         if (r.error) {
           throw new Error(`${q.key} failed in Chromium: ${r.error}`);
@@ -156,11 +164,6 @@ export async function runQueries({ spans, seed, runs, tmpRoot }) {
   writeNotebook(nbDir, 'warmup.ipynb', [
     { sql: 'SELECT kind, count(*) AS n FROM events GROUP BY ALL' }
   ]);
-  for (const q of queries) {
-    for (let k = 0; k < runs; k++) {
-      writeNotebook(nbDir, `${q.key}-${k}.ipynb`, [q]);
-    }
-  }
   const server = await startBenchServer(dataDir, nbDir);
   let chromium;
   let node;
@@ -169,7 +172,7 @@ export async function runQueries({ spans, seed, runs, tmpRoot }) {
       `part 1: ${queries.length} queries, ${runs} runs each, ${spans.toLocaleString('en')} spans`
     );
     node = await nodeRuns(server, queries, runs);
-    chromium = await chromiumRuns(server, queries, runs);
+    chromium = await chromiumRuns(server, queries, runs, nbDir);
   } finally {
     await server.stop();
   }

@@ -16,9 +16,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { harness } from './harness.mjs';
+import { log, ROOT } from './util.mjs';
 
 /** The toolbar button that runs the active cell (run-and-advance, like Shift+Enter). */
-const RUN_BUTTON = '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar [data-command="notebook:run-cell-and-select-next"]';
+const RUN_BUTTON =
+  '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar [data-command="notebook:run-cell-and-select-next"]';
 
 /** Added to every benchmark page before any script: keep every resource timing entry. */
 function initScript() {
@@ -32,9 +34,45 @@ export async function freshPage(browser) {
   return recorded;
 }
 
-/** Opens a notebook with the harness and waits for its kernel (and so DuckDB-WASM) to be idle. */
+/** Where screenshots of failed opens go (under the ignored build/). */
+const FAILURES = path.join(ROOT, 'build', 'bench-data', 'failures');
+
+/**
+ * Opens a notebook with the harness and waits for its kernel (and so DuckDB-WASM) to be idle.
+ * When that fails, saves a screenshot and rethrows with what the page showed.
+ */
 export async function openNotebook(page, server, name) {
-  await harness.openNotebook(page, server, name);
+  try {
+    await harness.openNotebook(page, server, name);
+  } catch (error) {
+    fs.mkdirSync(FAILURES, { recursive: true });
+    const shot = path.join(
+      FAILURES,
+      `${new Date().toISOString().replace(/[:.]/g, '-')}-${name}.png`
+    );
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    const seen = await page
+      .evaluate(() => ({
+        panels: document.querySelectorAll('.jp-NotebookPanel').length,
+        cells: document.querySelectorAll('.jp-NotebookPanel .jp-Cell').length,
+        dialogs: [...document.querySelectorAll('.jp-Dialog')].map(d => d.textContent?.slice(0, 200))
+      }))
+      .catch(() => null);
+    throw new Error(
+      `opening ${name} failed (${String(error.message).split('\n')[0]}); page: ${JSON.stringify(seen)}; ` +
+        `screenshot: ${shot}; server log tail: ${server.log.join('').slice(-500)}`
+    );
+  }
+}
+
+/** Runs `attempt(k)` and, if it throws, logs why and tries once more (k = 0, then 1). */
+export async function withRetry(what, attempt) {
+  try {
+    return await attempt(0);
+  } catch (error) {
+    log(`${what} failed, retrying once: ${String(error.message).slice(0, 600)}`);
+    return attempt(1);
+  }
 }
 
 /**
@@ -50,12 +88,24 @@ export async function runCellTimed(page, index, timeout = 240_000) {
     notebook.activeCellIndex = index;
     notebook.mode = 'command';
     const cell = notebook.widgets[index];
-    for (const node of cell.node.querySelectorAll('.jp-opsbook-Table, .jp-opsbook-Chart, .jp-OutputArea-output')) {
+    for (const node of cell.node.querySelectorAll(
+      '.jp-opsbook-Table, .jp-opsbook-Chart, .jp-OutputArea-output'
+    )) {
       node.dataset.benchOld = '1';
     }
-    const state = { t0: null, tableAt: null, chartAt: null, errorAt: null, doneAt: null, finished: false };
+    const state = {
+      t0: null,
+      tableAt: null,
+      chartAt: null,
+      errorAt: null,
+      doneAt: null,
+      finished: false
+    };
     window.__benchRun = state;
-    document.addEventListener('mousedown', e => (state.t0 = e.timeStamp), { capture: true, once: true });
+    document.addEventListener('mousedown', e => (state.t0 = e.timeStamp), {
+      capture: true,
+      once: true
+    });
     const hasChartOutput = () =>
       cell.model.outputs.toJSON().some(o => o.data && 'application/vnd.vegalite.v5+json' in o.data);
     const tick = () => {
@@ -65,18 +115,36 @@ export async function runCellTimed(page, index, timeout = 240_000) {
         if (state.tableAt === null && fresh('.jp-opsbook-Table')) {
           state.tableAt = now;
         }
-        if (state.chartAt === null && cell.node.querySelector('.jp-opsbook-Chart:not([data-bench-old]) svg .mark-group, .jp-opsbook-Chart:not([data-bench-old]) canvas')) {
+        if (
+          state.chartAt === null &&
+          cell.node.querySelector(
+            '.jp-opsbook-Chart:not([data-bench-old]) svg .mark-group, .jp-opsbook-Chart:not([data-bench-old]) canvas'
+          )
+        ) {
           state.chartAt = now;
         }
-        if (state.errorAt === null && fresh('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')) {
+        if (
+          state.errorAt === null &&
+          fresh('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')
+        ) {
           state.errorAt = now;
         }
         const prompt = cell.node.querySelector('.jp-InputPrompt')?.textContent ?? '';
-        if (state.doneAt === null && (state.tableAt !== null || state.errorAt !== null) &&
-            cell.model.executionCount !== null && !prompt.includes('*')) {
+        if (
+          state.doneAt === null &&
+          (state.tableAt !== null || state.errorAt !== null) &&
+          cell.model.executionCount !== null &&
+          !prompt.includes('*')
+        ) {
           state.doneAt = now;
         }
-        if (state.doneAt !== null && (state.chartAt !== null || state.errorAt !== null || !hasChartOutput() || now - state.doneAt > 5000)) {
+        if (
+          state.doneAt !== null &&
+          (state.chartAt !== null ||
+            state.errorAt !== null ||
+            !hasChartOutput() ||
+            now - state.doneAt > 5000)
+        ) {
           state.finished = true;
           return;
         }
@@ -141,7 +209,10 @@ export async function closeNotebook(page) {
  * the previous session (each with its own kernel and DuckDB-WASM worker).
  */
 export function resetWorkspaces(server) {
-  fs.rmSync(path.join(server.notebookDir, '.opsbook', 'workspaces'), { recursive: true, force: true });
+  fs.rmSync(path.join(server.notebookDir, '.opsbook', 'workspaces'), {
+    recursive: true,
+    force: true
+  });
 }
 
 /** Writes notebooks into a fresh directory for a server to serve. */
