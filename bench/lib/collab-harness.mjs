@@ -18,6 +18,7 @@ import WebSocket from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { YNotebook } from '@jupyter/ydoc';
+import { othersTicks } from './util.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '..', '..');
@@ -298,38 +299,6 @@ export async function pool(items, limit, fn) {
       }
     })
   );
-  return out;
-}
-
-/** utime + stime (clock ticks) of every process that is not this one or its descendant. */
-function othersTicks() {
-  const info = new Map();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) {
-      continue;
-    }
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      info.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
-    } catch {
-      // Ended meanwhile.
-    }
-  }
-  const ours = pid => {
-    for (let p = pid; p > 1 && info.has(p); p = info.get(p).ppid) {
-      if (p === process.pid) {
-        return true;
-      }
-    }
-    return false;
-  };
-  const out = new Map();
-  for (const [pid, { ticks }] of info) {
-    if (!ours(pid)) {
-      out.set(pid, ticks);
-    }
-  }
   return out;
 }
 

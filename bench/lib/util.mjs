@@ -52,7 +52,9 @@ export function mb(bytes) {
 /** A markdown table from a header row and rows of cells. */
 export function table(header, rows, align) {
   const line = cells => `| ${cells.map(c => String(c)).join(' | ')} |`;
-  const sep = header.map((_, i) => ((align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? '---' : '---:'));
+  const sep = header.map((_, i) =>
+    (align?.[i] ?? (i === 0 ? 'l' : 'r')) === 'l' ? '---' : '---:'
+  );
   return [line(header), line(sep), ...rows.map(line)].join('\n');
 }
 
@@ -66,14 +68,20 @@ export function machine() {
   let chromium = 'unknown';
   try {
     // Debian's /usr/bin/chromium is a shell wrapper; ask the binary it runs.
-    const bin = fs.existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium';
-    chromium = execFileSync(bin, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const bin = fs.existsSync('/usr/lib/chromium/chromium')
+      ? '/usr/lib/chromium/chromium'
+      : '/usr/bin/chromium';
+    chromium = execFileSync(bin, ['--version'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     // Reported as unknown.
   }
   const pkg = name => {
     try {
-      return JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+      return JSON.parse(
+        fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')
+      ).version;
     } catch {
       return 'unknown';
     }
@@ -99,7 +107,13 @@ export function log(message) {
 /** Busy fraction of all CPUs over `windowMs`, from /proc/stat. */
 export async function cpuBusy(windowMs = 3000) {
   const read = () => {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const f = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
     const idle = f[3] + (f[4] ?? 0);
     return { idle, total: f.reduce((a, b) => a + b, 0) };
   };
@@ -123,15 +137,19 @@ export async function waitForQuiet({ maxWaitMs = 300_000, threshold = 0.15 } = {
       return { busy, waitedMs, quiet: true };
     }
     if (waitedMs > maxWaitMs) {
-      log(`machine still busy (${(busy * 100).toFixed(0)}% CPU used by other processes); measuring anyway`);
+      log(
+        `machine still busy (${(busy * 100).toFixed(0)}% CPU used by other processes); measuring anyway`
+      );
       return { busy, waitedMs, quiet: false };
     }
-    log(`waiting for the machine to be quiet: ${(busy * 100).toFixed(0)}% CPU used by other processes`);
+    log(
+      `waiting for the machine to be quiet: ${(busy * 100).toFixed(0)}% CPU used by other processes`
+    );
   }
 }
 
 /** utime + stime (clock ticks) of every process that is not this one or one of its descendants. */
-function othersTicks() {
+export function othersTicks() {
   const info = new Map();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) {
