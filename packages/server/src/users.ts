@@ -36,6 +36,17 @@ export function canWrite(user: User): boolean {
   return user.role !== 'viewer';
 }
 
+/**
+ * Throws 403 unless `user` may change documents. Every route that writes a notebook or file (the
+ * contents API, checkpoints, collaboration history, conflicts, ingests) calls it: the role is
+ * enforced on the server, whatever the client shows.
+ */
+export function requireWrite(user: User): void {
+  if (!canWrite(user)) {
+    throw new OpsbookError(Errors.collabReadOnly(user.username));
+  }
+}
+
 /** The identity shape `/api/me` returns and collaborators see (Jupyter's `IIdentity`). */
 export interface Identity {
   username: string;

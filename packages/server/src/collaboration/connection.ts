@@ -132,7 +132,7 @@ export class Connection implements Peer {
           room.syncStep1(this, message.stateVector);
           break;
         case 'update':
-          room.receiveUpdate(this, message.update);
+          room.receiveUpdate(this, message.update, message.incremental);
           break;
         case 'awareness':
           room.receiveAwareness(this, decodeAwarenessUpdate(message.update, room.awarenessLimit));

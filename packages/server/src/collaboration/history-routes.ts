@@ -20,9 +20,9 @@
  * and deleting forks need write access (role editor or owner).
  */
 import { Errors, OpsbookError } from '../errors';
-import { isObject, readJson, RequestContext, Router, sendJson } from '../http/router';
+import { isObject, readJson, Router, sendJson } from '../http/router';
 import { parseApiPath } from '../contents/paths';
-import { canWrite } from '../users';
+import { requireWrite } from '../users';
 import { DocumentRoom } from './document-room';
 import { TooManyForksError } from './forks';
 import { type Collaboration, parseDocumentRoom } from './manager';
@@ -47,11 +47,6 @@ export function addHistoryRoutes(router: Router, options: HistoryRoutesOptions):
       throw new OpsbookError(Errors.collabRoomNotFound(roomId));
     }
     return room;
-  };
-  const requireWrite = (ctx: RequestContext) => {
-    if (!canWrite(ctx.user)) {
-      throw new OpsbookError(Errors.collabReadOnly(ctx.user.username));
-    }
   };
   const withForkLimit = <T>(fn: () => T, roomId: string): T => {
     try {
@@ -109,7 +104,7 @@ export function addHistoryRoutes(router: Router, options: HistoryRoutesOptions):
       if (action !== 'restore') {
         throw new OpsbookError(Errors.collabBadHistoryRequest(`action '${action}'`));
       }
-      requireWrite(ctx);
+      requireWrite(ctx.user);
       const root = await documentRoom(roomId);
       if (!forks.restore(forkRoom, root, ctx.user.username)) {
         throw new OpsbookError(Errors.collabForkNotFound(forkRoom));
@@ -120,7 +115,7 @@ export function addHistoryRoutes(router: Router, options: HistoryRoutesOptions):
       });
     })
     .add('PUT', /^\/api\/collaboration\/fork\/(?<room>[^/]+)$/, async ctx => {
-      requireWrite(ctx);
+      requireWrite(ctx.user);
       const roomId = decode(ctx.params.room);
       const body = (await readJson(ctx.req, maxBodyBytes).catch(() => ({}))) ?? {};
       const fields = isObject(body) ? body : {};
@@ -144,7 +139,7 @@ export function addHistoryRoutes(router: Router, options: HistoryRoutesOptions):
       sendJson(ctx.res, 200, forks.list(decode(ctx.params.room)));
     })
     .add('DELETE', /^\/api\/collaboration\/fork\/(?<fork>[^/]+)$/, async ctx => {
-      requireWrite(ctx);
+      requireWrite(ctx.user);
       const forkId = decode(ctx.params.fork);
       const rootId = forks.rootOf(forkId);
       if (rootId === null) {

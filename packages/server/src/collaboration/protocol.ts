@@ -85,7 +85,8 @@ export type ServerRawMessage =
 /** A decoded client message. */
 export type ClientMessage =
   | { kind: 'syncStep1'; stateVector: Uint8Array }
-  | { kind: 'update'; update: Uint8Array }
+  /** `incremental`: a sync "update" message (one local change), not a sync step 2 answer. */
+  | { kind: 'update'; update: Uint8Array; incremental: boolean }
   | { kind: 'awareness'; update: Uint8Array }
   | { kind: 'queryAwareness' }
   | { kind: 'save'; id: number }
@@ -116,7 +117,7 @@ export function decodeClientMessage(data: Uint8Array): ClientMessage {
           return { kind: 'syncStep1', stateVector: payload };
         }
         if (step === SyncStep.step2 || step === SyncStep.update) {
-          return { kind: 'update', update: payload };
+          return { kind: 'update', update: payload, incremental: step === SyncStep.update };
         }
         throw new ProtocolError(`unknown sync step ${step}`);
       }

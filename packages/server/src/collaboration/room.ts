@@ -3,8 +3,19 @@
  * every room shares (document rooms, the global awareness room, forks); `DocumentRoom` adds the
  * file, the update log and saving.
  *
- * Order of an incoming update, which is what "acknowledged" means (see `DocumentRoom.persist`): validate -> `persist` (the log row is committed) ->
- * apply to the doc -> broadcast. A peer that received an update therefore proves it is logged.
+ * Order of an incoming update, which is what "acknowledged" means (see `DocumentRoom.persist`):
+ * validate -> `persist` (the log row is committed) -> broadcast and apply. A peer that received
+ * an update therefore proves it is logged.
+ *
+ * Which of broadcast and apply comes first depends on the message. A small incremental update
+ * (one local change: typing) is relayed as received right after it is logged, and applied to
+ * the room's document after that: applying runs the notebook model's observers, and peers should
+ * not wait for them (that is most of the latency a persisting server adds). A sync step 2 answer
+ * or a large update (a reconnecting client's offline work, which may repeat much the room
+ * already has) is applied first and what was new is broadcast (the doc's 'update' event). An
+ * update that decodes but cannot be applied is a protocol error either way: its log row is
+ * removed and the sender disconnected.
+ *
  * Changes the server makes itself (the `state` map, reloads from disk) go through the doc's
  * 'update' event with `SERVER_ORIGIN`, where they are persisted before being broadcast.
  */
@@ -30,6 +41,8 @@ import { yjs } from './yjs';
 export const SERVER_ORIGIN = Symbol('opsbook-server');
 /** Transaction origin while replaying the log (nothing to persist or broadcast). */
 export const REPLAY_ORIGIN = Symbol('opsbook-replay');
+/** Largest incremental update relayed before it is applied (see the file comment). */
+export const RELAY_MAX_BYTES = 64 * 1024;
 
 /** What a room needs from a connection. */
 export interface Peer {
@@ -64,6 +77,8 @@ export class Room {
   /** Who server-side changes are logged as (see `applyChange`). */
   private actor = 'server';
   private serverChanges = 0;
+  /** True while applying an update that was already relayed to the other peers. */
+  private relayed = false;
 
   constructor(options: RoomOptions) {
     this.id = options.id;
@@ -112,10 +127,11 @@ export class Room {
   }
 
   /**
-   * A document update from a client: checked, persisted, applied, then broadcast. Throws
+   * A document update from a client: checked, persisted, then relayed and applied (see the file
+   * comment for the order). `incremental` is true for a sync "update" message. Throws
    * `ProtocolError` for an update Yjs cannot decode or apply.
    */
-  receiveUpdate(peer: Peer, update: Uint8Array): void {
+  receiveUpdate(peer: Peer, update: Uint8Array, incremental: boolean): void {
     const { Y } = yjs();
     let decoded: ReturnType<typeof Y.decodeUpdate>;
     try {
@@ -140,11 +156,18 @@ export class Room {
       return;
     }
     const undo = this.persist(update, peer.identity.username);
+    const relay = incremental && update.length <= RELAY_MAX_BYTES;
+    if (relay) {
+      this.broadcast(encodeSyncUpdate(update), peer);
+    }
+    this.relayed = relay;
     try {
       Y.applyUpdate(this.doc, update, peer);
     } catch (err) {
       undo();
       throw new ProtocolError(`Yjs could not apply the update (${(err as Error).message})`);
+    } finally {
+      this.relayed = false;
     }
     this.afterClientUpdate();
   }
@@ -259,8 +282,10 @@ export class Room {
       return;
     }
     if (this.peers.has(origin as Peer)) {
-      // A client's update: persisted before it was applied.
-      this.broadcast(encodeSyncUpdate(update), origin as Peer);
+      // A client's update: persisted before it was applied; maybe relayed already.
+      if (!this.relayed) {
+        this.broadcast(encodeSyncUpdate(update), origin as Peer);
+      }
       return;
     }
     // A change made by the server (or a peer that left meanwhile): persist, then broadcast.

@@ -22,7 +22,7 @@ import { Errors, OpsbookError } from '../errors';
 import { isObject, readJson, Router, sendJson } from '../http/router';
 import { parseApiPath } from '../contents/paths';
 import type { ContentsStore } from '../contents/store';
-import { canWrite } from '../users';
+import { requireWrite } from '../users';
 import type { Collaboration } from './manager';
 
 /** What the collaboration routes need. */
@@ -86,9 +86,7 @@ export function addCollaborationRoutes(router: Router, options: CollaborationRou
       });
     })
     .add('PUT', /^\/api\/collaboration\/conflict\/(?<fileId>[0-9a-f-]+)$/, async ctx => {
-      if (!canWrite(ctx.user)) {
-        throw new OpsbookError(Errors.collabReadOnly(ctx.user.username));
-      }
+      requireWrite(ctx.user);
       const action = ctx.query.get('action');
       if (action !== 'take_disk' && action !== 'keep_room') {
         throw new OpsbookError(Errors.collabBadConflictAction(String(action)));

@@ -5,6 +5,7 @@
  */
 import { Errors, OpsbookError } from '../errors';
 import { isObject, readJson, RequestContext, Router, sendEmpty, sendJson } from '../http/router';
+import { requireWrite } from '../users';
 import { Checkpoints } from './checkpoints';
 import { decodeRawPath, parseApiPath } from './paths';
 import type { ContentsModel, ContentsStore } from './store';
@@ -32,13 +33,16 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
       sendJson(ctx.res, 200, await checkpoints.list(segmentsOf(ctx)));
     })
     .add('POST', CHECKPOINTS, async ctx => {
+      requireWrite(ctx.user);
       sendJson(ctx.res, 201, await checkpoints.create(segmentsOf(ctx)));
     })
     .add('POST', CHECKPOINT, async ctx => {
+      requireWrite(ctx.user);
       await checkpoints.restore(segmentsOf(ctx), checkpointId(ctx));
       sendEmpty(ctx.res, 204);
     })
     .add('DELETE', CHECKPOINT, async ctx => {
+      requireWrite(ctx.user);
       await checkpoints.remove(segmentsOf(ctx), checkpointId(ctx));
       sendEmpty(ctx.res, 204);
     })
@@ -52,12 +56,14 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
       sendJson(ctx.res, 200, model);
     })
     .add('PUT', CONTENTS, async ctx => {
+      requireWrite(ctx.user);
       const segments = segmentsOf(ctx);
       const body = await readJson(ctx.req, maxBodyBytes);
       const { model, created } = await store.save(segments, body);
       sendModel(ctx, created ? 201 : 200, model);
     })
     .add('POST', CONTENTS, async ctx => {
+      requireWrite(ctx.user);
       const dir = segmentsOf(ctx);
       const body = await readJson(ctx.req, maxBodyBytes);
       if (!isObject(body)) {
@@ -70,6 +76,7 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
       sendModel(ctx, 201, model);
     })
     .add('PATCH', CONTENTS, async ctx => {
+      requireWrite(ctx.user);
       const from = segmentsOf(ctx);
       const body = await readJson(ctx.req, maxBodyBytes);
       if (!isObject(body) || typeof body.path !== 'string') {
@@ -84,6 +91,7 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
       sendJson(ctx.res, 200, model);
     })
     .add('DELETE', CONTENTS, async ctx => {
+      requireWrite(ctx.user);
       const segments = segmentsOf(ctx);
       await store.remove(segments);
       await checkpoints.drop(segments);

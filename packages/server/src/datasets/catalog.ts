@@ -13,7 +13,6 @@ import { isInside } from '../contents/paths';
 import { Errors, OpsbookError } from '../errors';
 import type { Logger } from '../log';
 import { Engine, sqlIdentifier } from './engine';
-import { describeIpcFile } from './ipcfile';
 import type { CatalogItem, ColumnInfo, DatasetEntry, DatasetFormat, SkippedFile } from './model';
 
 /** Options of `Catalog`. */
@@ -210,6 +209,7 @@ export function scanFunction(format: 'parquet' | 'csv'): string {
 async function describeIpc(
   real: string
 ): Promise<Pick<DatasetEntry, 'columns' | 'rowCount' | 'timeColumn' | 'timeRange'>> {
+  const { describeIpcFile } = await import('./ipcfile');
   const d = await describeIpcFile(real, pickTimeColumn);
   const timeRange = d.timeRangeMs
     ? isoRange(

@@ -7,17 +7,19 @@
  *   is not known before streaming). For Parquet, DuckDB pushes the projection and the time filter
  *   into the scan, skipping row groups by their min/max statistics.
  */
+// apache-arrow (./arrow, ./ipcfile) is loaded on the first Arrow request, not at startup: it sets
+// `Symbol.isConcatSpreadable` on its prototypes, which takes V8's Array.prototype.concat off its
+// fast path for the whole process, and yjs builds notebook change events with concat (a
+// 2,000-cell room loads ~75x slower once it is set; BENCHMARKS.md, collaboration part 3).
 import type { DuckDBValue } from '@duckdb/node-api';
 import { timestampNanosValue, timestampTZValue, timestampValue } from '@duckdb/node-api';
 
 import { Errors, OpsbookError } from '../errors';
 import { BASE_HEADERS, RequestContext, Router, sendJson } from '../http/router';
 import type { FileSender } from '../http/static';
-import { streamResult } from './arrow';
 import { Catalog, cleanMessage, scanFunction } from './catalog';
 import type { CatalogItem } from './model';
 import { Engine, sqlIdentifier } from './engine';
-import { streamIpcFile } from './ipcfile';
 
 /** Options of the dataset routes. */
 export interface DatasetRoutesOptions {
@@ -211,6 +213,7 @@ async function sendArrow(
   let rows: number;
   if (entry.format === 'arrow' || entry.format === 'arrows') {
     const ms = (us: bigint | null): number | null => (us === null ? null : Number(us) / 1000);
+    const { streamIpcFile } = await import('./ipcfile');
     rows = await streamIpcFile(
       item.path,
       ctx.res,
@@ -225,6 +228,7 @@ async function sendArrow(
     );
   } else {
     const engine = await options.engine();
+    const { streamResult } = await import('./arrow');
     const { sql, values } = buildSelect(item, query);
     try {
       rows = await engine.withConnection(
