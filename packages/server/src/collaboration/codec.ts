@@ -46,6 +46,30 @@ export interface DocumentCodec {
   serialize(model: SharedModel): unknown;
 }
 
+/** What yjs prints when a type is read before it is part of a document. */
+const PREMATURE_ACCESS = 'Invalid access: Add Yjs type to a document before reading data.';
+
+/**
+ * Runs `fn` without yjs' premature-access warning. `YNotebook.fromJSON` builds each cell before
+ * inserting it and reads the new cell's types on the way (harmless: they are empty), and yjs
+ * prints one warning per read: ~4 lines per cell on every notebook load, thousands for a big
+ * notebook, burying the server's real log lines. Any other console output passes through; `fn`
+ * is synchronous, so nothing else runs while the filter is in place.
+ */
+function quietly<T>(fn: () => T): T {
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    if (args[0] !== PREMATURE_ACCESS) {
+      warn.apply(console, args);
+    }
+  };
+  try {
+    return fn();
+  } finally {
+    console.warn = warn;
+  }
+}
+
 /** Notebook JSON (nbformat 4), loosely typed: validation is the contents store's job. */
 type NotebookJson = Record<string, unknown> & { metadata?: Record<string, unknown> };
 
@@ -67,7 +91,7 @@ export function notebookCodec(hooks: NotebookStateHook[] = []): DocumentCodec {
       const model = new YNotebook();
       try {
         model.ydoc.clientID = 0;
-        model.fromJSON(notebook as never);
+        quietly(() => model.fromJSON(notebook as never));
         const parts = [Y.encodeStateAsUpdate(model.ydoc)];
         hooks.forEach((hook, i) => {
           const part = values[i] === undefined ? null : hook.load(values[i]);
@@ -82,7 +106,7 @@ export function notebookCodec(hooks: NotebookStateHook[] = []): DocumentCodec {
     },
     replace(model, content) {
       const { notebook } = split(content);
-      (model as YNotebook).fromJSON(notebook as never);
+      quietly(() => (model as YNotebook).fromJSON(notebook as never));
     },
     serialize(model) {
       const notebook = (model as YNotebook).toJSON() as unknown as NotebookJson;
