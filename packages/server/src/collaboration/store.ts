@@ -8,17 +8,22 @@
  *       the room's whole document (Y.encodeStateAsUpdate) as of update `seq`; the first snapshot
  *       (seq 0) is the deterministic load of the file.
  *   updates(room TEXT, seq INTEGER, time REAL, user TEXT, bytes BLOB, PK(room, seq))
- *       every document update after the snapshot, one row per message, written BEFORE the update
- *       is applied or broadcast. Compaction folds them into a new snapshot.
+ *       every document update after the snapshot, one row per message, journaled BEFORE the
+ *       update is relayed or applied (see below). Compaction folds them into a new snapshot.
  *   rooms(room TEXT PK, disk_hash TEXT, dirty INTEGER)
  *       what the server last read from or wrote to disk, and whether edits are unsaved, so a
  *       restart can tell an out-of-band change of the file from our own save.
  *   quarantine(room, kind, seq, time, user, bytes, moved, reason)
  *       rows that failed to decode or apply, moved aside (never silently deleted).
  *
- * Writes are synchronous (better-sqlite3): once `appendUpdate` returns, the row is committed, and
- * a killed process (SIGKILL) cannot lose it. `synchronous=NORMAL` in WAL mode does not fsync each
- * commit, so a power cut may lose the last commits (the database stays consistent).
+ * Updates enter through the journal (`journal.ts`): `appendUpdate` appends the update there with
+ * one write, so once it returns a killed process (SIGKILL) cannot lose it; the updates appended
+ * during one event-loop turn are then inserted into `updates` in one transaction (`drain`, run
+ * from `setImmediate`, i.e. after the update was relayed) and the journal is emptied. Every
+ * method that reads or rewrites `updates` drains first, so callers always see every appended
+ * update; opening the store inserts what a dead process left in the journal. `synchronous=NORMAL`
+ * in WAL mode does not fsync each commit, so a power cut may lose the last updates (the database
+ * stays consistent, and a torn journal record is ignored with a warning).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -27,6 +32,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 
 import type { Logger } from '../log';
+import { JOURNAL_FILE, JournalRecord, UpdateJournal } from './journal';
 
 /** One logged update. */
 export interface UpdateRow {
@@ -45,7 +51,7 @@ export interface RoomLog {
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS files (file_id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (room TEXT PRIMARY KEY, seq INTEGER NOT NULL, time REAL NOT NULL, bytes BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq));
+CREATE TABLE IF NOT EXISTS updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS rooms (room TEXT PRIMARY KEY, disk_hash TEXT, dirty INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS quarantine (room TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER, time REAL, user TEXT, bytes BLOB, moved REAL NOT NULL, reason TEXT NOT NULL);
 `;
@@ -57,10 +63,29 @@ export const STORE_FILE = 'collaboration.sqlite';
 export class CollabStore {
   private readonly db: Database.Database;
   private readonly stmt: ReturnType<CollabStore['prepare']>;
+  private readonly journal: UpdateJournal;
+  private readonly log: Logger;
+  /** Journaled updates not yet in `updates`, in append order. */
+  private pending: JournalRecord[] = [];
+  private drainScheduled = false;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, journalFile: string, log: Logger) {
     this.db = db;
+    this.log = log;
     this.stmt = this.prepare();
+    const { journal, records } = UpdateJournal.open(journalFile, log);
+    this.journal = journal;
+    if (records.length > 0) {
+      // A previous process died before moving these into the database. Rows already there (it
+      // died after the commit, before emptying the journal) are skipped.
+      this.db.transaction(() => {
+        for (const r of records) {
+          this.stmt.recoverUpdate.run(r.room, r.seq, r.time, r.user, Buffer.from(r.bytes));
+        }
+      })();
+      log.info(`Recovered ${records.length} collaboration updates from the journal.`);
+    }
+    this.journal.clear();
   }
 
   /**
@@ -70,8 +95,10 @@ export class CollabStore {
    */
   static open(stateDir: string, log: Logger): CollabStore {
     const file = path.join(stateDir, STORE_FILE);
+    const journal = path.join(stateDir, JOURNAL_FILE);
+    let db: Database.Database;
     try {
-      return new CollabStore(openDatabase(file));
+      db = openDatabase(file);
     } catch (err) {
       const aside = `${file}.corrupt-${Date.now()}`;
       log.warn(
@@ -82,8 +109,9 @@ export class CollabStore {
           fs.renameSync(file + suffix, aside + suffix);
         }
       }
-      return new CollabStore(openDatabase(file));
+      db = openDatabase(file);
     }
+    return new CollabStore(db, journal, log);
   }
 
   private prepare() {
@@ -111,6 +139,9 @@ export class CollabStore {
       ),
       insertUpdate: db.prepare(
         'INSERT INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
+      ),
+      recoverUpdate: db.prepare(
+        'INSERT OR IGNORE INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
       ),
       deleteUpdate: db.prepare('DELETE FROM updates WHERE room = ? AND seq = ?'),
       putSnapshot: db.prepare(
@@ -182,6 +213,7 @@ export class CollabStore {
 
   /** The snapshot and the updates after it. */
   readRoom(room: string): RoomLog {
+    this.drain();
     const snap = this.stmt.snapshot.get(room);
     const after = snap ? snap.seq : -1;
     return {
@@ -197,22 +229,65 @@ export class CollabStore {
 
   /** The highest sequence number used by `room` (snapshot or update), or 0. */
   lastSeq(room: string): number {
+    this.drain();
     const snap = this.stmt.snapshot.get(room)?.seq ?? 0;
     return Math.max(snap, this.stmt.maxSeq.get(room)?.seq ?? 0);
   }
 
-  /** Appends an update (committed when this returns). */
+  /**
+   * Appends an update: in the journal (durable against a killed process) when this returns, in
+   * the database after the current event-loop turn (see the file comment).
+   */
   appendUpdate(room: string, seq: number, user: string, bytes: Uint8Array): void {
-    this.stmt.insertUpdate.run(room, seq, Date.now(), user, Buffer.from(bytes));
+    const record = { room, seq, time: Date.now(), user, bytes };
+    this.journal.append(record);
+    this.pending.push(record);
+    if (!this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(() => {
+        this.drainScheduled = false;
+        this.drain();
+      });
+    }
+  }
+
+  /**
+   * Moves the journaled updates into the database in one transaction and empties the journal.
+   * If the transaction fails (disk full), the updates stay in the journal and in memory and the
+   * next drain tries again.
+   */
+  drain(): void {
+    if (this.pending.length === 0 || !this.db.open) {
+      return;
+    }
+    const rows = this.pending;
+    this.pending = [];
+    try {
+      this.db.transaction(() => {
+        for (const r of rows) {
+          this.stmt.insertUpdate.run(r.room, r.seq, r.time, r.user, Buffer.from(r.bytes));
+        }
+      })();
+    } catch (err) {
+      this.pending = rows.concat(this.pending);
+      this.log.error(
+        `Could not move ${rows.length} collaboration updates from the journal into the database; they stay in the journal and will be retried.`,
+        err
+      );
+      return;
+    }
+    this.journal.clear();
   }
 
   /** Removes one update that turned out not to apply (it was never broadcast). */
   removeUpdate(room: string, seq: number): void {
+    this.drain();
     this.stmt.deleteUpdate.run(room, seq);
   }
 
   /** Replaces the room's history up to `seq` with one snapshot, in one transaction. */
   compact(room: string, seq: number, bytes: Uint8Array): void {
+    this.drain();
     this.db.transaction(() => {
       this.stmt.putSnapshot.run(room, seq, Date.now(), Buffer.from(bytes));
       this.stmt.deleteUpTo.run(room, seq);
@@ -221,6 +296,7 @@ export class CollabStore {
 
   /** Starts a room's history over from `bytes` (seq 0): first load, or recovery. */
   resetRoom(room: string, bytes: Uint8Array): void {
+    this.drain();
     this.db.transaction(() => {
       this.stmt.dropUpdates.run(room);
       this.stmt.putSnapshot.run(room, 0, Date.now(), Buffer.from(bytes));
@@ -229,6 +305,7 @@ export class CollabStore {
 
   /** Moves every row of `room` into the quarantine table (kept for manual recovery). */
   quarantineRoom(room: string, reason: string): void {
+    this.drain();
     this.db.transaction(() => {
       const now = Date.now();
       this.stmt.quarantineSnapshot.run(now, reason, room);
@@ -254,10 +331,12 @@ export class CollabStore {
     this.stmt.putRoomInfo.run(room, diskHash, dirty ? 1 : 0);
   }
 
-  /** Closes the database (checkpointing the WAL). */
+  /** Drains the journal and closes the database (checkpointing the WAL). */
   close(): void {
     if (this.db.open) {
+      this.drain();
       this.db.close();
+      this.journal.close();
     }
   }
 }
