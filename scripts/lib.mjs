@@ -1,6 +1,7 @@
 /**
  * Shared steps of the two quick-start commands (`npm start`, `npm test`): install when the lockfile
- * changed, build what is stale, and make sure Debian's Chromium is there for browser tests.
+ * changed, build what is stale, and make sure the Debian packages the tests run are there
+ * (Chromium for browser tests, Prometheus and Alertmanager for the live-source tests).
  * Only Node builtins here: these run before node_modules exists.
  */
 import { createHash } from 'node:crypto';
@@ -85,10 +86,40 @@ export function ensureExampleData() {
   return dir;
 }
 
-/** Installs Debian's Chromium for browser tests when it is missing (as root), else explains. */
-export function ensureChromium() {
-  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-  if (fs.existsSync(chromium)) {
+/**
+ * Debian packages the tests run for real, with the binary that shows each is installed and what
+ * needs it. `CHROMIUM_PATH` may point at another Chromium.
+ */
+export const DEBIAN_PACKAGES = {
+  chromium: {
+    binary: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    recommends: true,
+    neededBy: 'the browser tests (or set CHROMIUM_PATH to a Chromium binary)'
+  },
+  prometheus: { binary: '/usr/bin/prometheus', neededBy: 'the live-source tests' },
+  'prometheus-alertmanager': {
+    binary: '/usr/bin/prometheus-alertmanager',
+    neededBy: 'the live-source tests'
+  }
+};
+
+/**
+ * Installs the Debian packages among `names` (keys of DEBIAN_PACKAGES) whose binary is missing,
+ * with ONE apt-get call, when running as root on a system with apt-get; otherwise stops with a
+ * message naming the packages and the command to run. Services the packages ship are not needed
+ * (the tests start the binaries themselves), so a postinst that cannot start one is fine.
+ */
+export function ensureDebianPackages(names) {
+  const missing = names.filter(name => {
+    const known = DEBIAN_PACKAGES[name];
+    if (!known) {
+      throw new Error(
+        `ensureDebianPackages: unknown package "${name}"; add it to DEBIAN_PACKAGES.`
+      );
+    }
+    return !fs.existsSync(known.binary);
+  });
+  if (missing.length === 0) {
     return;
   }
   const isRoot = process.getuid && process.getuid() === 0;
@@ -99,14 +130,41 @@ export function ensureChromium() {
   } catch {
     hasApt = false;
   }
+  const command = `sudo apt-get install -y ${missing.join(' ')}`;
+  const what = missing
+    .map(name => `${name} (${DEBIAN_PACKAGES[name].binary}, for ${DEBIAN_PACKAGES[name].neededBy})`)
+    .join(', ');
   if (!isRoot || !hasApt) {
     throw new Error(
-      `Browser tests need Chromium at ${chromium}. Install it with "sudo apt-get install chromium" ` +
-        '(Debian/Ubuntu), or set CHROMIUM_PATH to a Chromium binary, then run "npm test" again.'
+      `The tests need Debian packages that are not installed: ${what}. Install them with ` +
+        `"${command}" (Debian/Ubuntu), then run "npm test" again.`
     );
   }
   run('apt-get', ['update', '-qq']);
-  run('apt-get', ['install', '-y', '-qq', 'chromium'], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  });
+  // Chromium with its recommended packages (the sandbox helper; fonts come as dependencies), as
+  // the browser tests have always run; the Prometheus packages without theirs (node-exporter,
+  // whose service the tests do not use).
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const recommends of [true, false]) {
+    const group = missing.filter(
+      name => (DEBIAN_PACKAGES[name].recommends ?? false) === recommends
+    );
+    if (group.length > 0) {
+      const flags = recommends ? [] : ['--no-install-recommends'];
+      run('apt-get', ['install', '-y', '-qq', ...flags, ...group], { env });
+    }
+  }
+  const still = missing.filter(name => !fs.existsSync(DEBIAN_PACKAGES[name].binary));
+  if (still.length) {
+    throw new Error(
+      `apt-get installed ${missing.join(' ')} but ${still
+        .map(name => DEBIAN_PACKAGES[name].binary)
+        .join(', ')} is still missing. Check the apt output above.`
+    );
+  }
+}
+
+/** Installs Debian's Chromium for browser tests when it is missing (as root), else explains. */
+export function ensureChromium() {
+  ensureDebianPackages(['chromium']);
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * `npm test`: the whole suite from a fresh clone. Installs dependencies and Chromium if needed,
- * type-checks and builds, lints, runs the unit tests (jest) and the browser tests (Chromium), and
- * ends with one summary line "N passed, N failed".
+ * `npm test`: the whole suite from a fresh clone. Installs dependencies and the Debian packages the
+ * tests run (Chromium, Prometheus, Alertmanager) if needed, type-checks and builds, lints, runs the
+ * unit tests (jest) and the browser tests (Chromium), and ends with one summary line
+ * "N passed, N failed".
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureBuilt, ensureChromium, ensureInstalled, ROOT, run } from './lib.mjs';
+import { ensureBuilt, ensureDebianPackages, ensureInstalled, ROOT, run } from './lib.mjs';
 
 const results = path.join(ROOT, 'build', 'test-results');
 let failure = null;
@@ -20,7 +21,9 @@ const step = (name, fn) => {
 };
 
 step('install', ensureInstalled);
-step('chromium', ensureChromium);
+step('debian packages', () =>
+  ensureDebianPackages(['chromium', 'prometheus', 'prometheus-alertmanager'])
+);
 step('build', () => ensureBuilt());
 step('lint', () => run('npm', ['run', 'lint', '--silent']));
 fs.mkdirSync(results, { recursive: true });

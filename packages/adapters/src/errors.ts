@@ -93,7 +93,15 @@ export const MESSAGES = {
     `The service catalog is invalid: ${d.reason}. Give a JSON array or a CSV with a "service" column.`,
   'arrow-invalid': (d: ErrorDetails) =>
     `The input is not a readable Arrow IPC stream or file (${d.reason}).`,
-  'parquet-invalid': (d: ErrorDetails) => `DuckDB could not read the Parquet file: ${d.reason}.`,
+  'parquet-invalid': (d: ErrorDetails) =>
+    `The input is not a readable Parquet file (${d.reason}). Check the file was copied completely.`,
+  'protobuf-invalid': (d: ErrorDetails) =>
+    `Malformed OTLP protobuf: ${d.reason}. Check the file is a binary ${d.message ?? 'OTLP export request'} ` +
+    `(optionally length-delimited) and was copied completely. ${fix.quarantine}`,
+  'adapter-unknown': (d: ErrorDetails) =>
+    `Unknown adapter kind "${d.kind}". Use one of: ${d.known}.`,
+  'adapter-option-missing': (d: ErrorDetails) =>
+    `The ${d.kind} adapter needs the option "${d.option}": ${d.hint}.`,
   'unsupported-environment': (d: ErrorDetails) =>
     `${d.feature} is not available in this environment. ${d.hint}`
 } as const;

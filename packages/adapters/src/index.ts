@@ -18,3 +18,7 @@ export * from './prometheus';
 export * from './alertmanager';
 export * from './mapping';
 export * from './tabular';
+export * from './otlp-proto';
+export * from './parquet';
+export * from './registry';
+export * from './live';

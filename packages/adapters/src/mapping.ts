@@ -22,6 +22,24 @@ export interface TableMapping {
   keepUnmapped?: boolean;
 }
 
+/**
+ * The mapping to use for a source with `sourceColumns`: `mapping` itself, or, when its `columns`
+ * is empty, every canonical column of the table mapped from the source column of the same name (a
+ * source already in the canonical schema, such as a snapshot or an export, maps itself).
+ */
+export function resolveMapping(
+  mapping: TableMapping,
+  sourceColumns: readonly string[]
+): TableMapping {
+  if (Object.keys(mapping.columns).length > 0) {
+    return mapping;
+  }
+  const same = columnsOf(mapping.table)
+    .map(c => c.name)
+    .filter(name => sourceColumns.includes(name));
+  return { ...mapping, columns: Object.fromEntries(same.map(name => [name, name])) };
+}
+
 /** Checks a mapping against the source's columns; throws an `IngestError` when it is wrong. */
 export function checkMapping(mapping: TableMapping, sourceColumns: readonly string[]): void {
   const canonical = new Set(columnsOf(mapping.table).map(c => c.name));
@@ -37,6 +55,9 @@ export function checkMapping(mapping: TableMapping, sourceColumns: readonly stri
     }
   }
 }
+
+const jsonSafe = (value: unknown) =>
+  JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
 function coerce(kind: string, value: unknown, column: string): unknown {
   if (value === null || value === undefined || value === '') {
@@ -77,7 +98,7 @@ function coerce(kind: string, value: unknown, column: string): unknown {
     case 'attributes': {
       const obj = typeof value === 'string' ? JSON.parse(value) : value;
       if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) bad('a JSON object');
-      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, JSON.stringify(v)]));
+      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, jsonSafe(v)]));
     }
     default: {
       const list =
@@ -89,9 +110,6 @@ function coerce(kind: string, value: unknown, column: string): unknown {
     }
   }
 }
-
-const jsonSafe = (value: unknown) =>
-  JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
 /** Maps one source record (column name -> value) to a row of `mapping.table`. */
 export function mapRecord(

@@ -375,7 +375,7 @@ function mapMetric(
         const scale = field(point, 'scale');
         row.exp_scale = typeof scale === 'number' ? scale : 0;
         row.exp_zero_count = int64Field(point, 'zeroCount', pointPath) ?? 0n;
-        row.exp_zero_threshold = doubleField(point, 'zeroThreshold', pointPath);
+        row.exp_zero_threshold = doubleField(point, 'zeroThreshold', pointPath) ?? 0;
         const positive = objectField(point, 'positive', pointPath);
         const negative = objectField(point, 'negative', pointPath);
         if (positive) {

@@ -8,11 +8,11 @@ import { CsvSplitter } from './csv-parse';
 import { IngestError } from './errors';
 import { Adapter } from './ingest';
 import { splitLines, readableLine } from './lines';
-import { checkMapping, mapRecord, TableMapping } from './mapping';
+import { checkMapping, mapRecord, resolveMapping, TableMapping } from './mapping';
 
 /** Options of the CSV adapter. */
 export interface CsvOptions {
-  /** The column mapping. */
+  /** The column mapping (empty `columns`: same-named canonical columns, see `resolveMapping`). */
   mapping: TableMapping;
   /** Field delimiter; default ",". */
   delimiter?: string;
@@ -25,12 +25,14 @@ export function csvAdapter(options: CsvOptions): Adapter {
     async *run(chunks, ctx) {
       const splitter = new CsvSplitter(options.delimiter ?? ',');
       let header: string[] | null = null;
+      let mapping = options.mapping;
       let count = 0;
       const handle = (fields: string[], line: number, error?: string) => {
         const position = { line, record: `row ${count + 1}` };
         if (!header) {
           header = fields.map(f => f.trim());
-          checkMapping(options.mapping, header);
+          mapping = resolveMapping(options.mapping, header);
+          checkMapping(mapping, header);
           return;
         }
         if (fields.length === 1 && fields[0] === '') {
@@ -53,7 +55,7 @@ export function csvAdapter(options: CsvOptions): Adapter {
         }
         const record = Object.fromEntries(header.map((name, i) => [name, fields[i]]));
         ctx.guard(position, raw, () =>
-          ctx.emit(options.mapping.table, mapRecord(ctx, options.mapping, record), position, raw)
+          ctx.emit(mapping.table, mapRecord(ctx, mapping, record), position, raw)
         );
       };
       for await (const line of splitLines(chunks, ctx.limits.maxLineBytes)) {
@@ -96,22 +98,21 @@ export function arrowIpcAdapter(options: ArrowIpcOptions): Adapter {
       } catch (error) {
         throw new IngestError('arrow-invalid', { reason: (error as Error).message });
       }
-      let checked = false;
+      let mapping: TableMapping | null = null;
       let rowIndex = 0;
       for await (const batch of reader) {
-        if (!checked) {
-          checkMapping(
-            options.mapping,
-            batch.schema.fields.map(f => f.name)
-          );
-          checked = true;
+        if (!mapping) {
+          const names = batch.schema.fields.map(f => f.name);
+          mapping = resolveMapping(options.mapping, names);
+          checkMapping(mapping, names);
         }
+        const batchMapping = mapping;
         for (const record of batch) {
           rowIndex++;
           const position = { record: `row ${rowIndex}` };
           const obj = record ? (record.toJSON() as Record<string, unknown>) : {};
           ctx.guard(position, undefined, () =>
-            ctx.emit(options.mapping.table, mapRecord(ctx, options.mapping, obj), position)
+            ctx.emit(batchMapping.table, mapRecord(ctx, batchMapping, obj), position)
           );
         }
         yield;
