@@ -1,19 +1,116 @@
 #!/usr/bin/env node
 /**
- * `npm start`: installs, builds, generates the example telemetry (once) and serves the example
- * notebooks. Extra arguments go to `opsbook serve`, e.g. `npm start -- --port 9000`.
+ * `npm start`: installs, builds, generates the example telemetry (once), ingests it into the
+ * server's telemetry catalog (once) and serves the example notebooks, which then read catalog
+ * snapshots. Extra arguments go to `opsbook serve`, e.g. `npm start -- --port 9000`.
+ *
+ * The catalog only holds tables in the canonical telemetry schema. While the generator writes its
+ * own column layout (span_name, duration_ms, timestamp, ...), which is also what
+ * examples/checkout-incident.ipynb queries, the files are served as they are (`--data`) instead:
+ * ingesting them would rename and drop the very columns the notebook reads.
  */
-import { ensureBuilt, ensureExampleData, ensureInstalled, run } from './lib.mjs';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+
+import { ensureBuilt, ensureExampleData, ensureInstalled, ROOT, run } from './lib.mjs';
+
+const CLI = 'packages/server/bin/opsbook.js';
+/** The store `opsbook serve --notebooks examples` uses by default (<notebooks>/.opsbook/catalog). */
+const STORE = path.join(ROOT, 'examples', '.opsbook', 'catalog');
+/** Generated file -> catalog table (`--table`) of the default dataset. */
+const TABLES = { spans: 'spans', logs: 'logs', metrics: 'metrics', events: 'events' };
 
 ensureInstalled();
 ensureBuilt();
 const data = ensureExampleData();
+const fromCatalog = await ensureExampleSnapshots(data);
 run('node', [
-  'packages/server/bin/opsbook.js',
+  CLI,
   'serve',
   '--notebooks',
   'examples',
-  '--data',
-  data,
+  ...(fromCatalog ? [] : ['--data', data]),
   ...process.argv.slice(2)
 ]);
+
+/**
+ * Makes sure the default dataset of the server's store holds the example's four tables,
+ * ingesting the generated Parquet files when it does not. Returns false (serve the files as they
+ * are) when they are not in the canonical schema.
+ */
+async function ensureExampleSnapshots(dir) {
+  const listed = spawnSync('node', [CLI, 'catalog', 'ls', '--store', STORE, '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8'
+  });
+  const datasets = listed.status === 0 ? JSON.parse(listed.stdout).datasets : [];
+  const present = new Set(Object.keys(datasets.find(d => d.name === 'default')?.tables ?? {}));
+  const missing = Object.keys(TABLES).filter(file => !present.has(TABLES[file]));
+  if (missing.length === 0) {
+    console.log(`\nExample telemetry is in the catalog (${path.relative(ROOT, STORE)}).`);
+    return true;
+  }
+  const foreign = await nonCanonical(dir, missing);
+  if (foreign.length > 0) {
+    console.log(
+      `\nServing examples/data as plain files: ${foreign.join('; ')}. The catalog holds only ` +
+        'canonical tables (docs/telemetry-schema.md), and the example notebook queries the ' +
+        "generator's columns."
+    );
+    return false;
+  }
+  for (const file of missing) {
+    run('node', [
+      CLI,
+      'ingest',
+      path.join(dir, `${file}.parquet`),
+      '--as',
+      'parquet',
+      '--table',
+      TABLES[file],
+      '--dataset',
+      'default',
+      '--store',
+      STORE
+    ]);
+  }
+  return true;
+}
+
+/** The generated files among `files` that lack a required canonical column, with the column. */
+async function nonCanonical(dir, files) {
+  const require = createRequire(path.join(ROOT, 'packages', 'server', 'package.json'));
+  // The plain table declarations: no apache-arrow needed to read them.
+  const { TABLES: SCHEMA } = require('@opsbook/telemetry-schema/lib/tables');
+  const { DuckDBInstance } = require('@duckdb/node-api');
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const problems = [];
+  try {
+    for (const file of files) {
+      const table = TABLES[file] === 'metrics' ? 'metric_points' : TABLES[file];
+      const parquet = path.join(dir, `${file}.parquet`);
+      if (!fs.existsSync(parquet)) {
+        problems.push(`${file}.parquet is missing`);
+        continue;
+      }
+      const described = await connection.runAndReadAll(
+        `DESCRIBE SELECT * FROM read_parquet('${parquet.replace(/'/g, "''")}')`
+      );
+      const columns = new Set(described.getRows().map(row => String(row[0])));
+      // Attribute maps may be absent (the adapter fills them empty); other required columns not.
+      const lacking = SCHEMA[table].columns.find(
+        c => !c.nullable && c.kind !== 'attributes' && !columns.has(c.name)
+      );
+      if (lacking) {
+        problems.push(`${file}.parquet has no canonical column '${lacking.name}'`);
+      }
+    }
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+  return problems;
+}

@@ -1,15 +1,26 @@
 /**
  * The `opsbook` command line, parsed by hand (no framework):
  *
- *   opsbook serve [--notebooks DIR] [--data DIR] [--port N] [--host H] [--no-auth]
+ *   opsbook serve [--notebooks DIR] [--data DIR] [--store DIR] [--port N] [--host H] [--no-auth]
  *                 [--users FILE] [--token T] [--app-dir DIR] [--log-level L]
+ *                 [--prometheus NAME=URL]... [--alertmanager NAME=URL]...
  *   opsbook generate --out DIR [--spans N] [--seed S]
+ *   opsbook ingest FILE... [--as KIND] [--dataset NAME] [--store DIR] [--table T]
+ *                  [--on-error reject|quarantine] [--services FILE]
+ *   opsbook catalog ls [--store DIR] [--json]
+ *   opsbook catalog show NAME [--store DIR] [--json]
  *
  * Flags accept `--flag value` and `--flag=value`. Errors name the flag and exit with status 2.
+ * `ingest` and `catalog` are loaded on demand (catalog/cli-commands.ts): `serve` must not load
+ * the ingest path, which brings apache-arrow into the server's main thread.
  */
+import * as path from 'node:path';
+
 import type { GeneratorOptions } from '@opsbook/generator';
 
-import { ServerConfigInput } from './config';
+import type { CatalogCommand, IngestCommand } from './catalog/cli-commands';
+import { INGEST_KINDS, IngestKind, OnError, TABLE_ALIASES, TableAlias } from './catalog/protocol';
+import { defaultCatalogDir, DEFAULTS, PullSource, ServerConfigInput } from './config';
 import { Errors, OpsbookError } from './errors';
 import { LOG_LEVELS, LogLevel } from './log';
 import { createServer } from './server';
@@ -18,11 +29,19 @@ import { createServer } from './server';
 export const USAGE = `Usage:
   opsbook serve [options]       Run the Opsbook server
   opsbook generate [options]    Write synthetic telemetry (Parquet) for demos and tests
+  opsbook ingest FILE... [options]
+                                Ingest telemetry files into a catalog dataset (immutable snapshots)
+  opsbook catalog ls [options]  List the catalog's datasets and their tables
+  opsbook catalog show NAME [options]
+                                Show a dataset's snapshots, quality figures and lineage
   opsbook --help                Show this help
 
 serve options:
   --notebooks DIR    Notebook root (default: the current directory)
   --data DIR         Directory of datasets (*.parquet, *.csv, *.arrow, *.arrows, *.feather)
+  --store DIR        Telemetry catalog (default: <notebooks>/.opsbook/catalog)
+  --prometheus NAME=URL    A Prometheus the server may pull from (repeatable)
+  --alertmanager NAME=URL  An Alertmanager the server may pull from (repeatable)
   --port N           Port (default 8888; 0 picks a free one)
   --host H           Interface to bind (default 127.0.0.1)
   --no-auth          No token (only on 127.0.0.1, ::1 or localhost)
@@ -36,13 +55,31 @@ generate options:
   --out DIR          Output directory (required)
   --spans N          Number of spans (default: the generator's)
   --seed S           Random seed, for reproducible data (default: the generator's)
+
+ingest options:
+  --as KIND          Input format: ${INGEST_KINDS.join(', ')}
+                     (default: from the file name, e.g. .json -> otlp, .parquet -> parquet)
+  --dataset NAME     Target dataset (default '${DEFAULTS.defaultDataset}', whose tables notebooks query as
+                     spans, logs, metrics, events)
+  --store DIR        Catalog store (default: the server's, ./.opsbook/catalog)
+  --table T          Only this table: ${Object.keys(TABLE_ALIASES).join(', ')} (required for csv, parquet, arrow)
+  --on-error P       reject (default: stop at the first bad record, store nothing) or
+                     quarantine (set bad records aside, counted by reason)
+  --services FILE    Service catalog (JSON array or CSV: service, team, tier, repository)
+  Exit status: 0 ingested, 1 an ingest failed (nothing stored from that file), 2 usage error.
+
+catalog options:
+  --store DIR        Catalog store (default: ./.opsbook/catalog)
+  --json             Print JSON (the same as GET /api/opsbook/catalog[/NAME])
 `;
 
 /** A parsed command line. */
 export type Command =
   | { kind: 'help' }
   | { kind: 'serve'; config: ServerConfigInput }
-  | { kind: 'generate'; outDir: string; spans?: number; seed?: number };
+  | { kind: 'generate'; outDir: string; spans?: number; seed?: number }
+  | IngestCommand
+  | CatalogCommand;
 
 const SERVE_FLAGS = [
   '--notebooks',
@@ -52,9 +89,17 @@ const SERVE_FLAGS = [
   '--users',
   '--token',
   '--app-dir',
-  '--log-level'
+  '--log-level',
+  '--store',
+  '--prometheus',
+  '--alertmanager'
 ];
 const GENERATE_FLAGS = ['--out', '--spans', '--seed'];
+const INGEST_FLAGS = ['--as', '--dataset', '--store', '--table', '--on-error', '--services'];
+const CATALOG_FLAGS = ['--store'];
+/** Flags that may be given several times. */
+const REPEATABLE = ['--prometheus', '--alertmanager'];
+const COMMANDS = ['serve', 'generate', 'ingest', 'catalog'];
 
 /** Parses `argv` (without `node` and the script). Throws a usage `OpsbookError`. */
 export function parseArgs(argv: string[]): Command {
@@ -62,12 +107,20 @@ export function parseArgs(argv: string[]): Command {
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     return { kind: 'help' };
   }
-  if (command !== 'serve' && command !== 'generate') {
-    throw usage(`Unknown command '${command}': use 'serve' or 'generate'.`);
+  if (!COMMANDS.includes(command)) {
+    throw usage(`Unknown command '${command}': use ${COMMANDS.map(c => `'${c}'`).join(', ')}.`);
   }
-  const known = command === 'serve' ? SERVE_FLAGS : GENERATE_FLAGS;
+  const known = {
+    serve: SERVE_FLAGS,
+    generate: GENERATE_FLAGS,
+    ingest: INGEST_FLAGS,
+    catalog: CATALOG_FLAGS
+  }[command]!;
   const values = new Map<string, string>();
+  const repeated = new Map<string, string[]>();
+  const positional: string[] = [];
   let noAuth = false;
+  let json = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === '--help' || arg === '-h') {
@@ -75,6 +128,14 @@ export function parseArgs(argv: string[]): Command {
     }
     if (command === 'serve' && arg === '--no-auth') {
       noAuth = true;
+      continue;
+    }
+    if (command === 'catalog' && arg === '--json') {
+      json = true;
+      continue;
+    }
+    if (!arg.startsWith('-') && (command === 'ingest' || command === 'catalog')) {
+      positional.push(arg);
       continue;
     }
     const eq = arg.indexOf('=');
@@ -91,9 +152,18 @@ export function parseArgs(argv: string[]): Command {
         throw usage(`Option ${flag} needs a value.`);
       }
     }
+    if (REPEATABLE.includes(flag)) {
+      repeated.set(flag, [...(repeated.get(flag) ?? []), value]);
+    }
     values.set(flag, value);
   }
 
+  if (command === 'ingest') {
+    return parseIngest(positional, values);
+  }
+  if (command === 'catalog') {
+    return parseCatalog(positional, values, json);
+  }
   if (command === 'generate') {
     const outDir = values.get('--out');
     if (!outDir) {
@@ -110,7 +180,7 @@ export function parseArgs(argv: string[]): Command {
   if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw usage(`Option --log-level must be one of ${LOG_LEVELS.join(', ')}, not '${logLevel}'.`);
   }
-  return {
+  const serveCommand: Extract<Command, { kind: 'serve' }> = {
     kind: 'serve',
     config: {
       notebookDir: values.get('--notebooks') ?? process.cwd(),
@@ -121,9 +191,89 @@ export function parseArgs(argv: string[]): Command {
       usersFile: values.get('--users'),
       token: values.get('--token'),
       appDir: values.get('--app-dir'),
-      logLevel: logLevel as LogLevel | undefined
+      logLevel: logLevel as LogLevel | undefined,
+      catalogDir: values.get('--store'),
+      pullSources: [
+        ...pullSources('--prometheus', 'prometheus', repeated),
+        ...pullSources('--alertmanager', 'alertmanager', repeated)
+      ]
     }
   };
+  // No pull flags: leave the field out so the config's default applies.
+  if (serveCommand.config.pullSources?.length === 0) {
+    delete serveCommand.config.pullSources;
+  }
+  return serveCommand;
+}
+
+function parseIngest(files: string[], values: Map<string, string>): IngestCommand {
+  if (files.length === 0) {
+    throw usage("'ingest' needs at least one FILE.");
+  }
+  const as = values.get('--as');
+  if (as !== undefined && !(INGEST_KINDS as readonly string[]).includes(as)) {
+    throw usage(`Option --as must be one of ${INGEST_KINDS.join(', ')}, not '${as}'.`);
+  }
+  const table = values.get('--table');
+  if (table !== undefined && !(table in TABLE_ALIASES)) {
+    throw usage(
+      `Option --table must be one of ${Object.keys(TABLE_ALIASES).join(', ')}, not '${table}'.`
+    );
+  }
+  const onError = values.get('--on-error') ?? 'reject';
+  if (onError !== 'reject' && onError !== 'quarantine') {
+    throw usage(`Option --on-error must be 'reject' or 'quarantine', not '${onError}'.`);
+  }
+  const dataset = values.get('--dataset') ?? DEFAULTS.defaultDataset;
+  if (!/^[a-z_][a-z0-9_]*$/.test(dataset)) {
+    throw usage(
+      `Option --dataset '${dataset}' is not a valid name: use lower-case letters, digits and '_', not starting with a digit.`
+    );
+  }
+  return {
+    kind: 'ingest',
+    files,
+    as: as as IngestKind | undefined,
+    dataset,
+    store: storeOf(values),
+    table: table as TableAlias | undefined,
+    onError: onError as OnError,
+    services: values.get('--services')
+  };
+}
+
+function parseCatalog(args: string[], values: Map<string, string>, json: boolean): CatalogCommand {
+  const [action, name, ...extra] = args;
+  if (action === 'ls' && name === undefined) {
+    return { kind: 'catalog', action, store: storeOf(values), json };
+  }
+  if (action === 'show' && name !== undefined && extra.length === 0) {
+    return { kind: 'catalog', action, name, store: storeOf(values), json };
+  }
+  throw usage("Use 'opsbook catalog ls' or 'opsbook catalog show NAME'.");
+}
+
+/** `--store`, else the store `opsbook serve` uses for notebooks in the current directory. */
+function storeOf(values: Map<string, string>): string {
+  return path.resolve(
+    values.get('--store') ?? defaultCatalogDir(path.join(process.cwd(), '.opsbook'))
+  );
+}
+
+function pullSources(
+  flag: string,
+  kind: PullSource['kind'],
+  repeated: Map<string, string[]>
+): PullSource[] {
+  return (repeated.get(flag) ?? []).map(spec => {
+    const eq = spec.indexOf('=');
+    if (eq <= 0 || eq === spec.length - 1) {
+      throw usage(
+        `Option ${flag} needs NAME=URL, e.g. ${flag} prod=http://${kind}:9090, not '${spec}'.`
+      );
+    }
+    return { name: spec.slice(0, eq), kind, url: spec.slice(eq + 1) };
+  });
 }
 
 /** Runs the CLI; resolves with the process exit code (serve resolves only after shutdown). */
@@ -139,7 +289,23 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return command.kind === 'serve' ? await serve(command.config) : await generate(command);
+    switch (command.kind) {
+      case 'serve':
+        return await serve(command.config);
+      case 'generate':
+        return await generate(command);
+      default: {
+        const commands = await import('./catalog/cli-commands');
+        const out = {
+          stdout: (text: string) => void process.stdout.write(text),
+          stderr: (text: string) => void process.stderr.write(text),
+          isTTY: Boolean(process.stderr.isTTY)
+        };
+        return command.kind === 'ingest'
+          ? await commands.runIngest(command, out)
+          : commands.runCatalog(command, out);
+      }
+    }
   } catch (err) {
     return fail(err);
   }

@@ -25,6 +25,29 @@ export interface ServerConfig {
   /** Server state (checkpoints, settings, workspaces, trash). Hidden inside the notebook root by
    * default so it travels with the notebooks, and never listed by the contents API. */
   stateDir: string;
+  /** The telemetry catalog store (snapshots + catalog.sqlite), default `<stateDir>/catalog`: in
+   * the server's state so `opsbook ingest` without --store and a running server on the same
+   * notebook root see the same datasets, and the snapshots travel with the notebooks. */
+  catalogDir: string;
+  /** Catalog dataset whose tables are also listed under their bare names (`spans`, `logs`,
+   * `metrics`, `events`) and the CLI's default `--dataset`: the example notebooks query bare
+   * names, so one dataset must own them. */
+  defaultDataset: string;
+  /** Largest telemetry upload (`POST /api/opsbook/ingest`): 10 GiB covers a day of a busy
+   * service's spans; the body is streamed to the ingest worker, never held in memory, so the
+   * limit protects the disk (the staging database), not the heap. */
+  maxIngestBytes: number;
+  /** Longest time to receive one request, body included (Node's `requestTimeout`; its 5-minute
+   * default would cut a big telemetry upload). 6 hours carries maxIngestBytes at ~0.5 MB/s;
+   * slow or stalled headers are still cut after Node's 60-second `headersTimeout`. */
+  requestTimeoutMs: number;
+  /** Minimum time between two progress lines of an ingest answer: 250 ms (at most 4 a second)
+   * is smooth for a progress bar without turning a fast ingest into a flood of lines. */
+  ingestProgressIntervalMs: number;
+  /** Prometheus and Alertmanager servers `POST /api/opsbook/pull` may read, by name. Only the
+   * operator configures URLs (CLI `--prometheus`/`--alertmanager`): a client naming its own URL
+   * would turn the server into a proxy into its private network (SSRF). */
+  pullSources: PullSource[];
   /** Token for the first user; null means "take it from the users file or generate one". */
   token: string | null;
   /** Skip authentication. Only accepted on a loopback host, where the OS user is the only user. */
@@ -87,6 +110,15 @@ export interface ServerConfig {
   collabMaxForksPerRoom: number;
 }
 
+/** A configured pull source: a Prometheus or Alertmanager the server may read from. */
+export interface PullSource {
+  /** Name clients use (`POST /api/opsbook/pull` `name`). */
+  name: string;
+  kind: 'prometheus' | 'alertmanager';
+  /** Base URL, e.g. `http://prometheus:9090`. */
+  url: string;
+}
+
 /** What callers may pass: everything optional except where the notebooks live. */
 export type ServerConfigInput = Partial<ServerConfig> & { notebookDir: string };
 
@@ -98,6 +130,11 @@ export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8888,
   dataDir: null,
+  defaultDataset: 'default',
+  maxIngestBytes: 10 * 1024 ** 3,
+  ingestProgressIntervalMs: 250,
+  requestTimeoutMs: 6 * 3600 * 1000,
+  pullSources: [] as PullSource[],
   appDir: path.join(REPO_ROOT, 'build', 'app'),
   token: null,
   noAuth: false,
@@ -121,7 +158,7 @@ export const DEFAULTS = {
   collabAutosaveDelayMs: 1000,
   collabDiskPollMs: 3000,
   collabMaxForksPerRoom: 16
-} satisfies Omit<ServerConfig, 'notebookDir' | 'stateDir'>;
+} satisfies Omit<ServerConfig, 'notebookDir' | 'stateDir' | 'catalogDir'>;
 
 /** Hosts on which `noAuth` is accepted: only the local machine can reach them. */
 export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
@@ -140,11 +177,13 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
     throw new OpsbookError(Errors.configMissing('notebookDir', '--notebooks DIR'));
   }
   const notebookDir = path.resolve(input.notebookDir);
+  const stateDir = path.resolve(input.stateDir ?? path.join(notebookDir, '.opsbook'));
   const config: ServerConfig = {
     ...DEFAULTS,
     ...dropUndefined(input),
     notebookDir,
-    stateDir: path.resolve(input.stateDir ?? path.join(notebookDir, '.opsbook'))
+    stateDir,
+    catalogDir: path.resolve(input.catalogDir ?? defaultCatalogDir(stateDir))
   };
   config.dataDir = config.dataDir === null ? null : path.resolve(config.dataDir);
   config.appDir = path.resolve(config.appDir);
@@ -170,6 +209,9 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
     'maxBodyBytes',
     'maxContentsReadBytes',
     'trashRetentionMs',
+    'maxIngestBytes',
+    'ingestProgressIntervalMs',
+    'requestTimeoutMs',
     'queryTimeoutMs',
     'duckdbThreads',
     'arrowBatchRows',
@@ -194,12 +236,70 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
       Errors.configInvalid('queryMemoryLimit', config.queryMemoryLimit, "a size like '2GB'")
     );
   }
+  if (!/^[a-z_][a-z0-9_]*$/.test(config.defaultDataset)) {
+    throw new OpsbookError(
+      Errors.configInvalid(
+        'defaultDataset',
+        String(config.defaultDataset),
+        "a dataset name (lower-case letters, digits and '_', not starting with a digit)"
+      )
+    );
+  }
+  config.pullSources = validatePullSources(config.pullSources);
   if (!LOG_LEVELS.includes(config.logLevel)) {
     throw new OpsbookError(
       Errors.configInvalid('logLevel', String(config.logLevel), LOG_LEVELS.join(', '))
     );
   }
   return config;
+}
+
+/**
+ * The catalog store of a state directory. The CLI uses it too (`opsbook ingest` without
+ * `--store`), so both always agree on where the server's data lives.
+ */
+export function defaultCatalogDir(stateDir: string): string {
+  return path.join(stateDir, 'catalog');
+}
+
+function validatePullSources(sources: PullSource[]): PullSource[] {
+  if (!Array.isArray(sources)) {
+    throw new OpsbookError(Errors.configInvalid('pullSources', String(sources), 'an array'));
+  }
+  const seen = new Set<string>();
+  return sources.map(source => {
+    const where = `pullSources[${source?.name ?? '?'}]`;
+    if (!source || !/^[A-Za-z0-9_.-]+$/.test(source.name ?? '')) {
+      throw new OpsbookError(
+        Errors.configInvalid(
+          where,
+          String(source?.name),
+          "a name of letters, digits, '_', '-', '.'"
+        )
+      );
+    }
+    if (source.kind !== 'prometheus' && source.kind !== 'alertmanager') {
+      throw new OpsbookError(
+        Errors.configInvalid(where, String(source.kind), "'prometheus' or 'alertmanager'")
+      );
+    }
+    if (seen.has(`${source.kind}:${source.name}`)) {
+      throw new OpsbookError(Errors.configInvalid(where, source.name, 'a name used once per kind'));
+    }
+    seen.add(`${source.kind}:${source.name}`);
+    let url: URL;
+    try {
+      url = new URL(source.url);
+    } catch {
+      throw new OpsbookError(
+        Errors.configInvalid(where, String(source.url), 'an http(s) URL like http://host:9090')
+      );
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new OpsbookError(Errors.configInvalid(where, source.url, 'an http(s) URL'));
+    }
+    return { name: source.name, kind: source.kind, url: url.toString().replace(/\/$/, '') };
+  });
 }
 
 /** Drops keys explicitly set to undefined so they do not override defaults. */

@@ -188,7 +188,11 @@ export const Errors = {
 
   // Datasets.
   datasetsDisabled: () =>
-    e(404, 'Not Found', 'No data directory is configured: start the server with --data DIR.'),
+    e(
+      404,
+      'Not Found',
+      "No datasets: no data directory is configured and the telemetry catalog is empty. Start the server with --data DIR, or ingest telemetry with 'opsbook ingest FILE' (or POST /api/opsbook/ingest)."
+    ),
   datasetNotFound: (name: string, available: string[]) =>
     e(404, 'Not Found', `No dataset '${name}'. Available: ${available.join(', ') || '(none)'}.`),
   unknownColumn: (column: string, dataset: string, valid: string[]) =>
@@ -217,6 +221,66 @@ export const Errors = {
     ),
   rangeNotSatisfiable: (range: string, size: number) =>
     e(416, 'Range Not Satisfiable', `Range '${range}' is outside the file (${size} bytes).`),
+
+  // Telemetry catalog, ingest and pull.
+  catalogDatasetNotFound: (name: string, store: string, available: string[]) =>
+    e(
+      404,
+      'Not Found',
+      `No dataset '${name}' in the catalog at ${store}. Available: ${available.join(', ') || '(none)'}; ingest data with 'opsbook ingest FILE --dataset ${name}' or POST /api/opsbook/ingest.`
+    ),
+  snapshotNotFound: (dataset: string, table: string, id: string, known: string[]) =>
+    e(
+      404,
+      'Not Found',
+      `Dataset '${dataset}' has no ${table} snapshot '${id}'. Its ${table} snapshots: ${known.join(', ') || '(none)'}; 'opsbook catalog show ${dataset}' lists them.`
+    ),
+  snapshotFileMissing: (dataset: string, id: string, file: string) =>
+    e(
+      500,
+      'Snapshot Missing',
+      `Snapshot ${id} of dataset '${dataset}' is missing or damaged (${file}). Restore the file from a backup or re-ingest its source.`
+    ),
+  ingestForbidden: (username: string) =>
+    e(
+      403,
+      'Forbidden',
+      `User '${username}' is a viewer and cannot ingest telemetry; ask an owner to make you an editor in the users file.`
+    ),
+  ingestParamMissing: (param: string, example: string) =>
+    e(400, 'Bad Request', `Missing query parameter '${param}': e.g. ${example}.`),
+  ingestBadKind: (kind: string, known: readonly string[]) =>
+    e(
+      400,
+      'Bad Request',
+      `Unknown input kind '${kind}': use one of ${known.join(', ')} (parameter 'as', CLI --as).`
+    ),
+  ingestBadTable: (table: string, known: readonly string[]) =>
+    e(400, 'Bad Request', `Unknown table '${table}': use one of ${known.join(', ')}.`),
+  ingestBadDataset: (name: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Dataset name '${name}' is not valid: use lower-case letters, digits and '_', not starting with a digit (it becomes a SQL table name).`
+    ),
+  ingestTooLarge: (limit: number) =>
+    e(
+      413,
+      'Payload Too Large',
+      `The upload is over the ${limit} byte limit (maxIngestBytes); nothing was stored. Split the file, or ingest it on the server with 'opsbook ingest FILE'.`
+    ),
+  pullBadRequest: (detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid pull request: ${detail}. Expected {"source": "prometheus"|"alertmanager", "name": "<configured source>", "dataset": "name", "query"?, "start"?, "end"?, "step"?}.`
+    ),
+  pullUnknownSource: (kind: string, name: string, configured: string[]) =>
+    e(
+      400,
+      'Bad Request',
+      `No ${kind} source named '${name}' is configured. Configured: ${configured.join(', ') || '(none)'}; the operator adds sources with 'opsbook serve --${kind} NAME=URL' (the server only reads URLs it was given).`
+    ),
 
   // Collaboration.
   collabBadSession: (detail: string) =>
@@ -272,6 +336,8 @@ export const Errors = {
 
   // CLI.
   cliUsage: (detail: string) => e(2, 'Usage', `${detail}\nRun 'opsbook --help' for usage.`),
+  cliFileUnreadable: (file: string, detail: string) =>
+    e(1, 'Unreadable File', `Cannot read ${file}: ${detail}.`),
   generatorUnavailable: (detail: string) =>
     e(
       1,

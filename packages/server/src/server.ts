@@ -12,6 +12,7 @@ import * as fs from 'node:fs/promises';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 
 import { WebSocketServer } from 'ws';
@@ -20,6 +21,9 @@ import { addJupyterApiRoutes } from './api/jupyter';
 import { Authenticator, checkRequestSource, cookieNameFor, tokenCookie } from './auth';
 import { packageVersion, resolveConfig, ServerConfig, ServerConfigInput } from './config';
 import { FsLayer, nodeFsLayer } from './contents/atomic';
+import { CatalogReader } from './catalog/reader';
+import { addCatalogRoutes } from './catalog/routes';
+import { IngestRunner } from './catalog/runner';
 import { Checkpoints } from './contents/checkpoints';
 import { addFilesRoute } from './contents/files';
 import { addContentsRoutes } from './contents/routes';
@@ -27,7 +31,8 @@ import { ContentsStore } from './contents/store';
 import { Catalog } from './datasets/catalog';
 import { Engine } from './datasets/engine';
 import { addDatasetRoutes } from './datasets/routes';
-import { Errors, OpsbookError } from './errors';
+import { SnapshotDatasets } from './datasets/snapshots';
+import { Errors } from './errors';
 import { BASE_HEADERS, Router, sendError, sendThrown, splitUrl } from './http/router';
 import { FileSender } from './http/static';
 import { loginPage, addPageRoutes } from './lab/page';
@@ -92,10 +97,15 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
   const log = createLogger(config.logLevel, deps.logSink);
   const fsLayer = deps.fs ?? nodeFsLayer;
   const appVersion = packageVersion();
-  const httpServer = http.createServer();
+  const httpServer = http.createServer({ requestTimeout: config.requestTimeoutMs });
   const wss = new WebSocketServer({ noServer: true });
   let engine: Promise<Engine> | null = null;
   let collaboration: Collaboration | null = null;
+  // The telemetry catalog: opened and started on first use, like the DuckDB engine.
+  let catalogReader: CatalogReader | null = null;
+  let ingestRunner: IngestRunner | null = null;
+  const reader = (): CatalogReader => (catalogReader ??= new CatalogReader(config.catalogDir));
+  const runner = (): IngestRunner => (ingestRunner ??= new IngestRunner());
   let closed = false;
 
   const setup = async (): Promise<{
@@ -112,19 +122,18 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     const auth = new Authenticator({ users, token: config.token, noAuth: config.noAuth });
     const dataDir = config.dataDir === null ? null : await fs.realpath(config.dataDir);
     let catalog: Catalog | null = null;
-    let getEngine = (): Promise<Engine> =>
-      Promise.reject(new OpsbookError(Errors.datasetsDisabled()));
+    // Created on first use: a server without dataset requests never loads DuckDB.
+    const getEngine = (): Promise<Engine> =>
+      (engine ??= Engine.create({
+        dataDir,
+        extraDirs: [path.join(config.catalogDir, 'snapshots')],
+        threads: config.duckdbThreads,
+        memoryLimit: config.queryMemoryLimit
+      }).catch(err => {
+        engine = null;
+        throw err;
+      }));
     if (dataDir !== null) {
-      // Created on first use: a server without dataset requests never loads DuckDB.
-      getEngine = () =>
-        (engine ??= Engine.create({
-          dataDir,
-          threads: config.duckdbThreads,
-          memoryLimit: config.queryMemoryLimit
-        }).catch(err => {
-          engine = null;
-          throw err;
-        }));
       catalog = new Catalog({
         dataDir,
         engine: getEngine,
@@ -170,8 +179,19 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     addWorkspaceRoutes(router, common);
     addTranslationRoutes(router);
     addThemeRoutes(router, config.appDir, sender);
+    addCatalogRoutes(router, {
+      reader,
+      runner,
+      storeDir: config.catalogDir,
+      defaultDataset: config.defaultDataset,
+      maxIngestBytes: config.maxIngestBytes,
+      maxBodyBytes: config.maxBodyBytes,
+      progressIntervalMs: config.ingestProgressIntervalMs,
+      pullSources: config.pullSources
+    });
     addDatasetRoutes(router, {
       catalog,
+      snapshots: new SnapshotDatasets(reader, config.defaultDataset),
       engine: getEngine,
       sender,
       queryTimeoutMs: config.queryTimeoutMs,
@@ -210,7 +230,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       h => `http://${h}:${port}/lab${token ? `?token=${token}` : ''}`
     );
     log.info(
-      `Serving notebooks from ${config.notebookDir}${config.dataDir ? `, datasets from ${config.dataDir}` : ''}`
+      `Serving notebooks from ${config.notebookDir}${config.dataDir ? `, datasets from ${config.dataDir}` : ''}, telemetry catalog ${config.catalogDir}`
     );
     log.info(`Opsbook is running at: ${urls.join('\n    or ')}`);
     return { port, url: urls[0], token };
@@ -226,6 +246,8 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     }
     wss.close();
     await collaboration?.close();
+    await ingestRunner?.close();
+    catalogReader?.close();
     await new Promise<void>(resolve => {
       if (!httpServer.listening) {
         resolve();

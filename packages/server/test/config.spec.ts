@@ -64,4 +64,30 @@ describe('resolveConfig', () => {
       expect.arrayContaining(['host', 'port', 'maxBodyBytes', 'queryTimeoutMs'])
     );
   });
+
+  it('puts the telemetry catalog in the state directory and checks pull sources', () => {
+    const config = resolveConfig({ notebookDir });
+    expect(config).toMatchObject({
+      catalogDir: path.join(notebookDir, '.opsbook', 'catalog'),
+      defaultDataset: 'default',
+      maxIngestBytes: 10 * 1024 ** 3,
+      pullSources: []
+    });
+    expect(resolveConfig({ notebookDir, stateDir: '/s' }).catalogDir).toBe('/s/catalog');
+    expect(
+      resolveConfig({
+        notebookDir,
+        pullSources: [{ name: 'prod', kind: 'prometheus', url: 'http://prom:9090/' }]
+      }).pullSources
+    ).toEqual([{ name: 'prod', kind: 'prometheus', url: 'http://prom:9090' }]);
+    expect(() =>
+      resolveConfig({
+        notebookDir,
+        pullSources: [{ name: 'prod', kind: 'prometheus', url: 'file:///etc/passwd' }]
+      })
+    ).toThrow(/an http\(s\) URL/);
+    expect(() => resolveConfig({ notebookDir, defaultDataset: 'Bad-Name' })).toThrow(
+      /defaultDataset/
+    );
+  });
 });

@@ -1,6 +1,6 @@
 /**
- * The server's one DuckDB instance, sandboxed to the data directory. After start-up it can read
- * files only under `dataDir` (`allowed_directories` + `enable_external_access=false`), cannot
+ * The server's one DuckDB instance, sandboxed to the data directory and the telemetry catalog's
+ * snapshots. After start-up it can read files only under those (`allowed_directories` + `enable_external_access=false`), cannot
  * install or load extensions, and its configuration is locked, so even a mistake in our SQL
  * building could not reach other files. Our SQL is built only from validated column names and
  * bound parameters anyway.
@@ -11,8 +11,10 @@ import { Errors, OpsbookError } from '../errors';
 
 /** Options of `Engine.create`. */
 export interface EngineOptions {
-  /** Real path of the data directory: the only place DuckDB may read. */
-  dataDir: string;
+  /** Real path of the data directory (null: none); with `extraDirs`, the only places DuckDB may read. */
+  dataDir: string | null;
+  /** Other readable directories: the catalog's snapshot directory. */
+  extraDirs?: string[];
   threads: number;
   memoryLimit: string;
 }
@@ -33,9 +35,11 @@ export class Engine {
     });
     const connection = await instance.connect();
     try {
-      const dir = options.dataDir.endsWith('/') ? options.dataDir : options.dataDir + '/';
-      // SET takes no bound parameters, so the (server-chosen) directory is quoted as a literal.
-      await connection.run(`SET allowed_directories = [${sqlString(dir)}]`);
+      const dirs = [options.dataDir, ...(options.extraDirs ?? [])]
+        .filter((d): d is string => d !== null)
+        .map(d => (d.endsWith('/') ? d : d + '/'));
+      // SET takes no bound parameters, so the (server-chosen) directories are quoted as literals.
+      await connection.run(`SET allowed_directories = [${dirs.map(sqlString).join(', ')}]`);
       await connection.run('SET enable_external_access = false');
       await connection.run('SET lock_configuration = true');
     } finally {

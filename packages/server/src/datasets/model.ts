@@ -24,6 +24,10 @@ export interface DatasetEntry {
   timeColumn: string | null;
   timeRange: { start: string; end: string } | null;
   modified: string;
+  /** For a table of the telemetry catalog: the snapshot it is read at (the newest one). */
+  snapshot?: { dataset: string; table: string; id: string };
+  /** `snapshot.id`, flat (what @opsbook/query-engine's listing reads). */
+  snapshotId?: string;
   /** Why the file could not be read; the other fields are then empty. */
   error?: string;
 }
@@ -38,4 +42,6 @@ export interface SkippedFile {
 export interface CatalogItem {
   entry: DatasetEntry;
   path: string;
+  /** A catalog table: every Parquet file of its snapshots (the table is their union). */
+  files?: string[];
 }

@@ -6,25 +6,33 @@
  *   the rows whose time column is in [start, end], as an Arrow IPC stream (chunked; the row count
  *   is not known before streaming). For Parquet, DuckDB pushes the projection and the time filter
  *   into the scan, skipping row groups by their min/max statistics.
+ *
+ * Besides the files of `--data DIR`, the tables of the telemetry catalog are listed (see
+ * snapshots.ts); their `/arrow` accepts `snapshot=<id>` to pin an older snapshot and answers with
+ * the snapshot served in `X-Opsbook-Snapshot`. A file whose name collides with a catalog table is
+ * listed in `skipped` (the catalog wins).
  */
 // apache-arrow (./arrow, ./ipcfile) is loaded on the first Arrow request, not at startup: it sets
 // `Symbol.isConcatSpreadable` on its prototypes, which takes V8's Array.prototype.concat off its
 // fast path for the whole process, and yjs builds notebook change events with concat (a
 // 2,000-cell room loads ~75x slower once it is set; BENCHMARKS.md, collaboration part 3).
 import type { DuckDBValue } from '@duckdb/node-api';
-import { timestampNanosValue, timestampTZValue, timestampValue } from '@duckdb/node-api';
+import { listValue, timestampNanosValue, timestampTZValue, timestampValue } from '@duckdb/node-api';
 
 import { Errors, OpsbookError } from '../errors';
 import { BASE_HEADERS, RequestContext, Router, sendJson } from '../http/router';
 import type { FileSender } from '../http/static';
 import { Catalog, cleanMessage, scanFunction } from './catalog';
-import type { CatalogItem } from './model';
+import type { CatalogItem, SkippedFile } from './model';
 import { Engine, sqlIdentifier } from './engine';
+import type { SnapshotDatasets } from './snapshots';
 
 /** Options of the dataset routes. */
 export interface DatasetRoutesOptions {
-  /** Null when no data directory is configured (every route then answers 404 saying so). */
+  /** Files of the data directory; null when none is configured. */
   catalog: Catalog | null;
+  /** Tables of the telemetry catalog; null to list none. */
+  snapshots: SnapshotDatasets | null;
   engine: () => Promise<Engine>;
   sender: FileSender;
   queryTimeoutMs: number;
@@ -49,7 +57,7 @@ export interface ArrowQuery {
 
 /** Registers the dataset routes. */
 export function addDatasetRoutes(router: Router, options: DatasetRoutesOptions): void {
-  const catalog = (): Catalog => {
+  const files = (): Catalog => {
     if (!options.catalog) {
       throw new OpsbookError(Errors.datasetsDisabled());
     }
@@ -58,21 +66,68 @@ export function addDatasetRoutes(router: Router, options: DatasetRoutesOptions):
 
   router
     .add('GET', /^\/api\/datasets\/?$/, async ctx => {
-      const { items, skipped } = await catalog().list();
+      const { items, skipped } = await listAll(options);
+      if (!options.catalog && items.length === 0) {
+        // Nothing can ever be listed until data arrives: say how to add some.
+        throw new OpsbookError(Errors.datasetsDisabled());
+      }
       sendJson(ctx.res, 200, { datasets: items.map(i => i.entry), skipped });
     })
     .add('GET', /^\/api\/datasets\/(?<name>[^/]+)\/arrow\/?$/, async ctx => {
-      const item = await catalog().byName(decodeParam(ctx.params.name));
+      const name = decodeParam(ctx.params.name);
+      const { items } = await listAll(options);
+      let item = items.find(i => i.entry.name === name);
+      if (!item) {
+        throw new OpsbookError(
+          Errors.datasetNotFound(
+            name,
+            items.map(i => i.entry.name)
+          )
+        );
+      }
+      const pin = ctx.query.get('snapshot');
+      if (pin !== null && pin !== '') {
+        if (!options.snapshots || !item.entry.snapshot) {
+          throw new OpsbookError(
+            Errors.badQueryParam('snapshot', pin, `no snapshot: '${name}' is a plain file`)
+          );
+        }
+        item = options.snapshots.pinned(item, pin);
+      }
       await sendArrow(ctx, item, parseArrowQuery(ctx.query, item), options);
     })
     .add('GET', /^\/api\/datasets\/(?<file>[^/]+)$/, async ctx => {
-      const item = await catalog().byFile(decodeParam(ctx.params.file));
+      const item = await files().byFile(decodeParam(ctx.params.file));
       await options.sender.send(ctx.req, ctx.res, item.path, {
         cacheControl: 'no-cache',
         contentType: MIME[item.entry.format],
         ranges: true
       });
     });
+}
+
+/** Catalog tables, then the data directory's files whose names are still free. */
+async function listAll(
+  options: DatasetRoutesOptions
+): Promise<{ items: CatalogItem[]; skipped: SkippedFile[] }> {
+  const tables = options.snapshots?.list() ?? [];
+  const { items, skipped } = options.catalog
+    ? await options.catalog.list()
+    : { items: [], skipped: [] };
+  const taken = new Map(tables.map(t => [t.entry.name, t.entry.snapshot!]));
+  const out = [...tables];
+  for (const item of items) {
+    const owner = taken.get(item.entry.name);
+    if (owner) {
+      skipped.push({
+        file: item.entry.file,
+        reason: `dataset name '${item.entry.name}' is also table '${owner.table}' of catalog dataset '${owner.dataset}', which wins; rename the file to query it`
+      });
+    } else {
+      out.push(item);
+    }
+  }
+  return { items: out, skipped };
 }
 
 /** Validates `columns`, `start`, `end` and `limit` against the dataset. */
@@ -167,7 +222,7 @@ export function buildSelect(
   if (entry.format !== 'parquet' && entry.format !== 'csv') {
     throw new Error(`buildSelect called for a ${entry.format} dataset`);
   }
-  const values: DuckDBValue[] = [item.path];
+  const values: DuckDBValue[] = [item.files ? listValue(item.files) : item.path];
   const where: string[] = [];
   const timeType = entry.columns.find(c => c.name === entry.timeColumn)?.type ?? 'TIMESTAMP';
   for (const [bound, op] of [
@@ -207,7 +262,8 @@ async function sendArrow(
     ctx.res.writeHead(200, {
       ...BASE_HEADERS,
       'Content-Type': 'application/vnd.apache.arrow.stream',
-      'Cache-Control': 'no-store'
+      'Cache-Control': 'no-store',
+      ...(entry.snapshotId ? { 'X-Opsbook-Snapshot': entry.snapshotId } : {})
     });
   };
   let rows: number;
