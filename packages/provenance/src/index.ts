@@ -1,0 +1,13 @@
+// Browser-safe modules only; the SQLite logs and keys are in `@opsbook/provenance/lib/node`.
+export * from './sha256';
+export * from './canonical-json';
+export {
+  canonicalSchema,
+  canonicalType,
+  type CanonicalField,
+  type IncrementalHash
+} from './canonical-arrow';
+export * from './result-hash';
+export * from './run-record';
+export * from './sql-tokens';
+export * from './nondeterminism';

@@ -1,0 +1,37 @@
+/**
+ * The provenance store of a server instance (Node only): one directory holding
+ * `provenance.sqlite` (the run log and the audit log) and `instance-key.pem` (the signing key).
+ */
+import Database from 'better-sqlite3';
+import * as path from 'node:path';
+import { AuditLog } from './audit-log';
+import { loadOrCreateInstanceKey, type InstanceKey } from './keys';
+import { RunLog } from './run-log';
+
+/** File name of the SQLite database inside the store directory. */
+export const STORE_FILE = 'provenance.sqlite';
+
+/** An open provenance store. */
+export interface ProvenanceStore {
+  readonly dir: string;
+  readonly key: InstanceKey;
+  readonly runs: RunLog;
+  readonly audit: AuditLog;
+  close(): void;
+}
+
+/** Opens (creating on first use) the provenance store in `dir`. */
+export function openProvenanceStore(dir: string): ProvenanceStore {
+  const key = loadOrCreateInstanceKey(dir);
+  const db = new Database(path.join(dir, STORE_FILE));
+  // WAL: readers (verify, queries) do not block the server's appends.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  return {
+    dir,
+    key,
+    runs: new RunLog(db, key),
+    audit: new AuditLog(db, key),
+    close: () => db.close()
+  };
+}
