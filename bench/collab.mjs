@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * Collaboration server benchmark: Opsbook's server (persists every update to SQLite before
- * applying and broadcasting it) against the reference `@y/websocket-server` 0.1.1 (in memory, no
- * persistence), both measured in this run on this machine.
+ * Collaboration server benchmark: Opsbook's server (journals every update before relaying and
+ * applying it, and moves the journal into SQLite once per event-loop turn) against the reference
+ * `@y/websocket-server` 0.1.1 (in memory, no persistence), both measured in this run on this
+ * machine.
  *
  *   node bench/collab.mjs            (build first: npx tsc -b packages/server)
  *   node bench/collab.mjs --quick    (fewer samples, smaller counts: a smoke test, not results;

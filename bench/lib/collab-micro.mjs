@@ -2,11 +2,14 @@
  * Per-update costs of our server's receive path, measured in this process on the compiled server
  * code (packages/server/lib), one step at a time, for the updates a typing client sends:
  *
- *   persist   `CollabStore.appendUpdate` (one INSERT, its own commit: WAL, synchronous=NORMAL)
- *   no-ckpt   the same INSERT, own commit, same schema and pragmas but `wal_autocheckpoint = 0`
- *             (what the commits cost without SQLite's automatic WAL checkpoints)
- *   batched   the same INSERT into the same schema and pragmas, all rows in ONE transaction
- *             (what the INSERT costs without a commit per update; not what the server does)
+ *   persist   `CollabStore.appendUpdate`: one journal record, one write() (what happens before
+ *             the update is relayed)
+ *   drain     `CollabStore.drain` right after each append: the SQLite transaction (one INSERT,
+ *             WAL, synchronous=NORMAL) + emptying the journal, as when each update arrives alone
+ *             in its event-loop turn (typing); it runs after the relay
+ *   commit    the INSERT with its own commit per update, no journal (what `persist` cost before
+ *             the journal; not what the server does)
+ *   batched   the same INSERT, all rows in ONE transaction (not what the server does)
  *   decode    `Y.decodeUpdate` (the validation `Room.receiveUpdate` does before persisting)
  *   apply     `Y.applyUpdate` into a server-side YNotebook (as the room does)
  *   frame     `encodeSyncUpdate` (the broadcast frame)
@@ -76,12 +79,22 @@ export function receivePathCosts(n = 10_000) {
   store.resetRoom(room, base);
   const persist = perCall((u, i) => store.appendUpdate(room, i + 1, 'bench', u));
   store.close();
+  const store2 = CollabStore.open(tempDir('opsbook-collab-bench-store-'), silent);
+  store2.resetRoom(room, base);
+  // Starts from a table already holding n rows, as after a while of typing.
+  updates.forEach((u, i) => store2.appendUpdate(room, i + 1, 'bench', u));
+  store2.drain();
+  const drain = perCall((u, i) => {
+    store2.appendUpdate(room, updates.length + i + 1, 'bench', u);
+    store2.drain();
+  });
+  store2.close();
 
   const db = new Database(path.join(tempDir('opsbook-collab-bench-sqlite-'), 'x.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(
-    'CREATE TABLE updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq))'
+    'CREATE TABLE updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID'
   );
   const insert = db.prepare(
     'INSERT INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
@@ -95,14 +108,13 @@ export function receivePathCosts(n = 10_000) {
   const db2 = new Database(path.join(tempDir('opsbook-collab-bench-sqlite-'), 'x.sqlite'));
   db2.pragma('journal_mode = WAL');
   db2.pragma('synchronous = NORMAL');
-  db2.pragma('wal_autocheckpoint = 0');
   db2.exec(
-    'CREATE TABLE updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq))'
+    'CREATE TABLE updates (room TEXT NOT NULL, seq INTEGER NOT NULL, time REAL NOT NULL, user TEXT NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (room, seq)) WITHOUT ROWID'
   );
   const insert2 = db2.prepare(
     'INSERT INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
   );
-  const noCheckpoint = perCall((u, i) =>
+  const commit = perCall((u, i) =>
     insert2.run(room, i + 1, Date.now(), 'bench', Buffer.from(u))
   );
   db2.close();
@@ -116,7 +128,7 @@ export function receivePathCosts(n = 10_000) {
   return {
     n,
     bytes: updates.reduce((a, u) => a + u.length, 0) / n,
-    steps: { decode, persist, noCheckpoint, batched, apply, frame }
+    steps: { decode, persist, drain, commit, batched, apply, frame }
   };
 }
 

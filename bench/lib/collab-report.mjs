@@ -90,7 +90,7 @@ export function report(r) {
       )}. ${quiet.some(q => q.during > 0.15) ? '**The machine was not quiet: treat tails (p99, max) as noisy; both servers were measured under the same conditions (part 1 interleaved).**' : 'The machine was quiet.'}\n`
   );
   say(
-    "Setup: each server in its own Node child process (`bench/lib/collab-server.mjs`, `--expose-gc`); the reference is `setupWSConnection` from `@y/websocket-server/utils` on a `ws` server, in memory. Every client is a y-websocket 1.x `WebsocketProvider` (BroadcastChannel off) on a `@jupyter/ydoc` YNotebook, all in the benchmark process, the same code for both servers. Reference rooms get their content from a client that holds our codec's initial update of the same notebook, so both servers hold the same items. Our server runs with its default configuration except where a part says otherwise.\n"
+    "Setup: each server in its own Node child process (`bench/lib/collab-server.mjs`, `--expose-gc`); the reference is `setupWSConnection` from `@y/websocket-server/utils` on a `ws` server, in memory. Every client is a y-websocket 1.x `WebsocketProvider` (BroadcastChannel off) on a `@jupyter/ydoc` YNotebook, all in the benchmark process, the same code for both servers. Reference rooms get their content from a client that holds our codec's initial update of the same notebook, so both servers hold the same items. Our server runs with its default configuration except where a part says otherwise. Our receive path: validate, append the update to the journal (one \`write()\`: durable against a killed process), relay it to the other clients, apply it to the room's YNotebook; the journal's records move into the SQLite update log once per event-loop turn, after the relay (packages/server/src/collaboration/room.ts, store.ts, journal.ts).\n"
   );
 
   say('## 1. Update propagation latency\n');
@@ -240,14 +240,19 @@ export function report(r) {
   const steps = [
     ['validate', '`Y.decodeUpdate` in `Room.receiveUpdate` (room.ts)', micro.steps.decode],
     [
-      'persist',
-      '`CollabStore.appendUpdate` (store.ts): one INSERT, its own commit',
+      'persist (before the relay)',
+      '`CollabStore.appendUpdate` (store.ts): one journal record, one `write()` (journal.ts)',
       micro.steps.persist
     ],
     [
-      '(same INSERT, own commit, `wal_autocheckpoint = 0`)',
-      'not what the server does: SQLite checkpoints the WAL every 1,000 pages inside a commit',
-      micro.steps.noCheckpoint
+      'drain (after the relay)',
+      '`appendUpdate` + `CollabStore.drain` per update: one INSERT in its own transaction, journal emptied (an update alone in its event-loop turn; updates arriving together share one)',
+      micro.steps.drain
+    ],
+    [
+      '(INSERT with its own commit, no journal)',
+      'not what the server does: how the server persisted before the journal, on the path to the relay',
+      micro.steps.commit
     ],
     [
       '(same INSERT, all in one transaction)',

@@ -6,8 +6,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import Database from 'better-sqlite3';
+
 import { encodeRecord, JOURNAL_FILE, parseJournal } from '../src/collaboration/journal';
-import { CollabStore } from '../src/collaboration/store';
+import { CollabStore, STORE_FILE } from '../src/collaboration/store';
 import { createLogger } from '../src/log';
 import { tempDir } from './helpers';
 
@@ -52,14 +54,38 @@ describe('collaboration journal', () => {
     const store = CollabStore.open(dir, log);
     store.appendUpdate(ROOM, 1, 'ana', update(1));
     store.appendUpdate(ROOM, 2, 'ben', update(2));
-    expect(fs.statSync(path.join(dir, JOURNAL_FILE)).size).toBeGreaterThan(0);
+    const db = new Database(path.join(dir, STORE_FILE), { readonly: true });
+    const rows = (): number =>
+      (db.prepare('SELECT COUNT(*) AS n FROM updates').get() as { n: number }).n;
+    expect(rows()).toBe(0);
     await new Promise(resolve => setImmediate(resolve));
-    expect(fs.statSync(path.join(dir, JOURNAL_FILE)).size).toBe(0);
+    expect(rows()).toBe(2);
+    db.close();
     expect(store.readRoom(ROOM).updates.map(u => [u.seq, u.user])).toEqual([
       [1, 'ana'],
       [2, 'ben']
     ]);
     store.close();
+  });
+
+  it('empties the journal when rows are deleted, so a crash cannot bring them back', () => {
+    const dir = tempDir('opsbook-journal-');
+    const store = CollabStore.open(dir, log);
+    store.resetRoom(ROOM, new Uint8Array([0, 0]));
+    for (let i = 1; i <= 3; i++) {
+      store.appendUpdate(ROOM, i, 'ana', update(i));
+    }
+    store.removeUpdate(ROOM, 3); // the update that failed to apply
+    expect(fs.statSync(path.join(dir, JOURNAL_FILE)).size).toBe(0);
+    store.appendUpdate(ROOM, 4, 'ana', update(4));
+    store.compact(ROOM, 4, new Uint8Array([0, 0]));
+    expect(fs.statSync(path.join(dir, JOURNAL_FILE)).size).toBe(0);
+    store.close();
+    const again = CollabStore.open(dir, log);
+    const { snapshot, updates } = again.readRoom(ROOM);
+    expect(snapshot?.seq).toBe(4);
+    expect(updates).toEqual([]);
+    again.close();
   });
 
   it('does not duplicate updates that reached SQLite before the journal was emptied', () => {

@@ -58,9 +58,9 @@ export class UpdateJournal {
     return { journal: new UpdateJournal(fd, data.length), records };
   }
 
-  /** Whether records were appended since the last `clear`. */
-  get isEmpty(): boolean {
-    return this.size === 0;
+  /** Bytes appended since the last `clear`. */
+  get bytes(): number {
+    return this.size;
   }
 
   /** Appends one record with a single write (in the kernel when this returns). */

@@ -19,9 +19,10 @@
  * Updates enter through the journal (`journal.ts`): `appendUpdate` appends the update there with
  * one write, so once it returns a killed process (SIGKILL) cannot lose it; the updates appended
  * during one event-loop turn are then inserted into `updates` in one transaction (`drain`, run
- * from `setImmediate`, i.e. after the update was relayed) and the journal is emptied. Every
+ * from `setImmediate`, i.e. after the update was relayed). Every
  * method that reads or rewrites `updates` drains first, so callers always see every appended
- * update; opening the store inserts what a dead process left in the journal. `synchronous=NORMAL`
+ * update; opening the store inserts what a dead process left in the journal (see
+ * `JOURNAL_CLEAR_BYTES` for when it is emptied). `synchronous=NORMAL`
  * in WAL mode does not fsync each commit, so a power cut may lose the last updates (the database
  * stays consistent, and a torn journal record is ignored with a warning).
  */
@@ -59,6 +60,15 @@ CREATE TABLE IF NOT EXISTS quarantine (room TEXT NOT NULL, kind TEXT NOT NULL, s
 /** The file name inside the state dir. */
 export const STORE_FILE = 'collaboration.sqlite';
 
+/**
+ * The journal is emptied once it holds this much, not after every drain: truncating a file is one
+ * more system call per update when updates arrive one per event-loop turn (typing). Records left
+ * behind are already in the database; reinserting them after a crash is skipped (`INSERT OR
+ * IGNORE`). Whenever rows are deleted (compaction, undo, reset, quarantine) the journal is
+ * emptied at once, so a crash cannot bring deleted rows back.
+ */
+const JOURNAL_CLEAR_BYTES = 4 * 1024 * 1024;
+
 /** File ids, the update log and snapshots. */
 export class CollabStore {
   private readonly db: Database.Database;
@@ -85,7 +95,7 @@ export class CollabStore {
       })();
       log.info(`Recovered ${records.length} collaboration updates from the journal.`);
     }
-    this.journal.clear();
+    this.clearJournalIfDrained();
   }
 
   /**
@@ -276,13 +286,23 @@ export class CollabStore {
       );
       return;
     }
-    this.journal.clear();
+    if (this.journal.bytes >= JOURNAL_CLEAR_BYTES) {
+      this.journal.clear();
+    }
+  }
+
+  /** Empties the journal unless a failed drain left updates only there and in memory. */
+  private clearJournalIfDrained(): void {
+    if (this.pending.length === 0) {
+      this.journal.clear();
+    }
   }
 
   /** Removes one update that turned out not to apply (it was never broadcast). */
   removeUpdate(room: string, seq: number): void {
     this.drain();
     this.stmt.deleteUpdate.run(room, seq);
+    this.clearJournalIfDrained();
   }
 
   /** Replaces the room's history up to `seq` with one snapshot, in one transaction. */
@@ -292,6 +312,7 @@ export class CollabStore {
       this.stmt.putSnapshot.run(room, seq, Date.now(), Buffer.from(bytes));
       this.stmt.deleteUpTo.run(room, seq);
     })();
+    this.clearJournalIfDrained();
   }
 
   /** Starts a room's history over from `bytes` (seq 0): first load, or recovery. */
@@ -301,6 +322,7 @@ export class CollabStore {
       this.stmt.dropUpdates.run(room);
       this.stmt.putSnapshot.run(room, 0, Date.now(), Buffer.from(bytes));
     })();
+    this.clearJournalIfDrained();
   }
 
   /** Moves every row of `room` into the quarantine table (kept for manual recovery). */
@@ -313,6 +335,7 @@ export class CollabStore {
       this.stmt.dropSnapshot.run(room);
       this.stmt.dropUpdates.run(room);
     })();
+    this.clearJournalIfDrained();
   }
 
   /** How many quarantined rows `room` has (tests, diagnostics). */
