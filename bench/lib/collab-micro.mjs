@@ -114,9 +114,7 @@ export function receivePathCosts(n = 10_000) {
   const insert2 = db2.prepare(
     'INSERT INTO updates (room, seq, time, user, bytes) VALUES (?, ?, ?, ?, ?)'
   );
-  const commit = perCall((u, i) =>
-    insert2.run(room, i + 1, Date.now(), 'bench', Buffer.from(u))
-  );
+  const commit = perCall((u, i) => insert2.run(room, i + 1, Date.now(), 'bench', Buffer.from(u)));
   db2.close();
 
   const model = codec.create();
