@@ -9,20 +9,43 @@
  *                  [--on-error reject|quarantine] [--services FILE]
  *   opsbook catalog ls [--store DIR] [--json]
  *   opsbook catalog show NAME [--store DIR] [--json]
+ *   opsbook audit verify [--store DIR]
+ *   opsbook audit ls [--notebook P] [--user U] [--action A] [--since ISO] [--json] [--store DIR]
+ *   opsbook runs verify [--store DIR]
+ *   opsbook runs export --notebook P [--out FILE] [--store DIR]
+ *   opsbook runs verify-export FILE [--key BASE64]
  *
  * Flags accept `--flag value` and `--flag=value`. Errors name the flag and exit with status 2.
  * `ingest` and `catalog` are loaded on demand (catalog/cli-commands.ts): `serve` must not load
- * the ingest path, which brings apache-arrow into the server's main thread.
+ * the ingest path, which brings apache-arrow into the server's main thread. `audit` and `runs`
+ * (provenance/cli-commands.ts) read the provenance store without a server.
  */
 import * as path from 'node:path';
 
 import type { GeneratorOptions } from '@opsbook/generator';
+import { AUDIT_ACTIONS } from '@opsbook/provenance/lib/audit-log';
 
 import type { CatalogCommand, IngestCommand } from './catalog/cli-commands';
 import { INGEST_KINDS, IngestKind, OnError, TABLE_ALIASES, TableAlias } from './catalog/protocol';
-import { defaultCatalogDir, DEFAULTS, PullSource, ServerConfigInput } from './config';
+import {
+  defaultCatalogDir,
+  defaultProvenanceDir,
+  DEFAULTS,
+  PullSource,
+  ServerConfigInput
+} from './config';
 import { Errors, OpsbookError } from './errors';
 import { LOG_LEVELS, LogLevel } from './log';
+import {
+  AUDIT_FLAGS,
+  parseAudit,
+  parseRuns,
+  RUNS_FLAGS,
+  runAudit,
+  runRuns,
+  type AuditCommand,
+  type RunsCommand
+} from './provenance/cli-commands';
 import { createServer } from './server';
 
 /** The usage text. */
@@ -34,6 +57,15 @@ export const USAGE = `Usage:
   opsbook catalog ls [options]  List the catalog's datasets and their tables
   opsbook catalog show NAME [options]
                                 Show a dataset's snapshots, quality figures and lineage
+  opsbook audit verify [--store DIR]
+                                Check the audit trail's hash chain and signatures
+  opsbook audit ls [options]    List audit entries (who opened, ran, replayed, exported what)
+  opsbook runs verify [--store DIR]
+                                Check the run log's hash chain and signatures
+  opsbook runs export --notebook P [--out FILE]
+                                Write a signed, offline-verifiable export of a notebook's runs
+  opsbook runs verify-export FILE [--key BASE64]
+                                Check an export offline (on any machine)
   opsbook --help                Show this help
 
 serve options:
@@ -71,6 +103,19 @@ ingest options:
 catalog options:
   --store DIR        Catalog store (default: ./.opsbook/catalog)
   --json             Print JSON (the same as GET /api/opsbook/catalog[/NAME])
+
+audit and runs options:
+  --store DIR        Provenance store (default: the server's, ./.opsbook/provenance)
+  --notebook P       Only this notebook (path as the contents API writes it)
+  --user U           audit ls: only this user
+  --action A         audit ls: only this action, one of
+                     ${AUDIT_ACTIONS.join(', ')}
+  --since ISO        audit ls: only entries at or after this time (e.g. 2026-11-25T03:00:00Z)
+  --json             audit ls: print JSON (the same as GET /api/opsbook/audit)
+  --out FILE         runs export: write the export here (default: stdout)
+  --key BASE64       runs verify-export: the trusted instance public key
+                     (GET /api/opsbook/provenance/key); without it, any signer is accepted
+  Exit status: 0 verified, 1 a bad entry (its seq and what is wrong are printed), 2 usage error.
 `;
 
 /** A parsed command line. */
@@ -79,7 +124,9 @@ export type Command =
   | { kind: 'serve'; config: ServerConfigInput }
   | { kind: 'generate'; outDir: string; spans?: number; seed?: number }
   | IngestCommand
-  | CatalogCommand;
+  | CatalogCommand
+  | AuditCommand
+  | RunsCommand;
 
 const SERVE_FLAGS = [
   '--notebooks',
@@ -99,7 +146,7 @@ const INGEST_FLAGS = ['--as', '--dataset', '--store', '--table', '--on-error', '
 const CATALOG_FLAGS = ['--store'];
 /** Flags that may be given several times. */
 const REPEATABLE = ['--prometheus', '--alertmanager'];
-const COMMANDS = ['serve', 'generate', 'ingest', 'catalog'];
+const COMMANDS = ['serve', 'generate', 'ingest', 'catalog', 'audit', 'runs'];
 
 /** Parses `argv` (without `node` and the script). Throws a usage `OpsbookError`. */
 export function parseArgs(argv: string[]): Command {
@@ -114,7 +161,9 @@ export function parseArgs(argv: string[]): Command {
     serve: SERVE_FLAGS,
     generate: GENERATE_FLAGS,
     ingest: INGEST_FLAGS,
-    catalog: CATALOG_FLAGS
+    catalog: CATALOG_FLAGS,
+    audit: AUDIT_FLAGS,
+    runs: RUNS_FLAGS
   }[command]!;
   const values = new Map<string, string>();
   const repeated = new Map<string, string[]>();
@@ -130,11 +179,11 @@ export function parseArgs(argv: string[]): Command {
       noAuth = true;
       continue;
     }
-    if (command === 'catalog' && arg === '--json') {
+    if ((command === 'catalog' || command === 'audit') && arg === '--json') {
       json = true;
       continue;
     }
-    if (!arg.startsWith('-') && (command === 'ingest' || command === 'catalog')) {
+    if (!arg.startsWith('-') && ['ingest', 'catalog', 'audit', 'runs'].includes(command)) {
       positional.push(arg);
       continue;
     }
@@ -163,6 +212,12 @@ export function parseArgs(argv: string[]): Command {
   }
   if (command === 'catalog') {
     return parseCatalog(positional, values, json);
+  }
+  if (command === 'audit') {
+    return parseAudit(positional, values, provenanceStoreOf(values), json);
+  }
+  if (command === 'runs') {
+    return parseRuns(positional, values, provenanceStoreOf(values));
   }
   if (command === 'generate') {
     const outDir = values.get('--out');
@@ -260,6 +315,13 @@ function storeOf(values: Map<string, string>): string {
   );
 }
 
+/** `--store`, else the provenance store `opsbook serve` uses for the current directory. */
+function provenanceStoreOf(values: Map<string, string>): string {
+  return path.resolve(
+    values.get('--store') ?? defaultProvenanceDir(path.join(process.cwd(), '.opsbook'))
+  );
+}
+
 function pullSources(
   flag: string,
   kind: PullSource['kind'],
@@ -294,6 +356,14 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(command.config);
       case 'generate':
         return await generate(command);
+      case 'audit':
+      case 'runs': {
+        const out = {
+          stdout: (text: string) => void process.stdout.write(text),
+          stderr: (text: string) => void process.stderr.write(text)
+        };
+        return command.kind === 'audit' ? runAudit(command, out) : runRuns(command, out);
+      }
       default: {
         const commands = await import('./catalog/cli-commands');
         const out = {

@@ -29,6 +29,18 @@ export interface ServerConfig {
    * the server's state so `opsbook ingest` without --store and a running server on the same
    * notebook root see the same datasets, and the snapshots travel with the notebooks. */
   catalogDir: string;
+  /** The provenance store (run log, audit log, instance signing key), default
+   * `<stateDir>/provenance`: beside the catalog whose snapshots the runs read, and where
+   * `opsbook audit verify` / `opsbook runs verify` look without --store. */
+  provenanceDir: string;
+  /** Longest run duration a client may report (`POST /api/opsbook/runs`), in seconds: the
+   * server stamps startedAt = receive time - duration, so this bounds how far a client can
+   * backdate a run. 600 s is 20x queryTimeoutMs: a cell of many statements each near the limit. */
+  maxRunSeconds: number;
+  /** Largest run record or replay body: a record holds the SQL, parameters and the result
+   * schema, a few KB; 1 MiB leaves room for huge SQL without letting one client bloat the
+   * append-only log (which can never be shrunk). */
+  maxRunRecordBytes: number;
   /** Catalog dataset whose tables are also listed under their bare names (`spans`, `logs`,
    * `metrics`, `events`) and the CLI's default `--dataset`: the example notebooks query bare
    * names, so one dataset must own them. */
@@ -131,6 +143,8 @@ export const DEFAULTS = {
   port: 8888,
   dataDir: null,
   defaultDataset: 'default',
+  maxRunSeconds: 600,
+  maxRunRecordBytes: 1024 * 1024,
   maxIngestBytes: 10 * 1024 ** 3,
   ingestProgressIntervalMs: 250,
   requestTimeoutMs: 6 * 3600 * 1000,
@@ -158,7 +172,7 @@ export const DEFAULTS = {
   collabAutosaveDelayMs: 1000,
   collabDiskPollMs: 3000,
   collabMaxForksPerRoom: 16
-} satisfies Omit<ServerConfig, 'notebookDir' | 'stateDir' | 'catalogDir'>;
+} satisfies Omit<ServerConfig, 'notebookDir' | 'stateDir' | 'catalogDir' | 'provenanceDir'>;
 
 /** Hosts on which `noAuth` is accepted: only the local machine can reach them. */
 export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', '::1', 'localhost'];
@@ -183,7 +197,8 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
     ...dropUndefined(input),
     notebookDir,
     stateDir,
-    catalogDir: path.resolve(input.catalogDir ?? defaultCatalogDir(stateDir))
+    catalogDir: path.resolve(input.catalogDir ?? defaultCatalogDir(stateDir)),
+    provenanceDir: path.resolve(input.provenanceDir ?? defaultProvenanceDir(stateDir))
   };
   config.dataDir = config.dataDir === null ? null : path.resolve(config.dataDir);
   config.appDir = path.resolve(config.appDir);
@@ -210,6 +225,8 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
     'maxContentsReadBytes',
     'trashRetentionMs',
     'maxIngestBytes',
+    'maxRunSeconds',
+    'maxRunRecordBytes',
     'ingestProgressIntervalMs',
     'requestTimeoutMs',
     'queryTimeoutMs',
@@ -260,6 +277,14 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
  */
 export function defaultCatalogDir(stateDir: string): string {
   return path.join(stateDir, 'catalog');
+}
+
+/**
+ * The provenance store of a state directory; `opsbook audit|runs` use it without `--store`, like
+ * `defaultCatalogDir`.
+ */
+export function defaultProvenanceDir(stateDir: string): string {
+  return path.join(stateDir, 'provenance');
 }
 
 function validatePullSources(sources: PullSource[]): PullSource[] {

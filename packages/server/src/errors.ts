@@ -334,6 +334,56 @@ export const Errors = {
       `User '${username}' is a viewer and cannot change documents; ask an owner to change the role in the users file.`
     ),
 
+  // Provenance: run records, replays, the audit trail.
+  runBadRecord: (field: string, detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid run record: '${field}' ${detail}. Send the record buildRunRecord made (format "opsbook.run.v1"), optionally with "durationMs"; the server adds "stamp".`
+    ),
+  runUnknownSnapshot: (field: string, id: string, store: string) =>
+    e(
+      422,
+      'Unprocessable Entity',
+      `Run record '${field}' names snapshot '${id}', which is not in the catalog at ${store}. Record runs only over snapshots the server serves; 'opsbook catalog show DATASET' lists them.`
+    ),
+  runDuplicate: (runId: string) =>
+    e(
+      409,
+      'Conflict',
+      `Run '${runId}' is already recorded; run records are append-only. Give a new run a new runId.`
+    ),
+  runNotFound: (runId: string) =>
+    e(
+      404,
+      'Not Found',
+      `No run '${runId}' in the run log; GET /api/opsbook/runs?notebook=PATH lists the recorded runs.`
+    ),
+  runsNoneForNotebook: (notebook: string) =>
+    e(
+      404,
+      'Not Found',
+      `No recorded runs for notebook '${notebook}': nothing to export. Check the path (as the contents API writes it, e.g. 'dir/incident.ipynb').`
+    ),
+  replayBadRequest: (field: string, detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid replay: '${field}' ${detail}. Expected {"hash": "<64 hex result hash>", "rows": N, "durationMs": N, "diverged"?: {...}, "rationale"?: "..."}.`
+    ),
+  provenanceForbidden: (username: string, what: string) =>
+    e(
+      403,
+      'Forbidden',
+      `User '${username}' is a viewer and cannot ${what}; ask an owner to make you an editor in the users file.`
+    ),
+  provenanceStoreMissing: (dir: string) =>
+    e(
+      1,
+      'No Provenance Store',
+      `No provenance store at ${dir} (no provenance.sqlite or instance-key.pem): pass --store DIR, or run the command in the notebook directory 'opsbook serve' uses.`
+    ),
+
   // CLI.
   cliUsage: (detail: string) => e(2, 'Usage', `${detail}\nRun 'opsbook --help' for usage.`),
   cliFileUnreadable: (file: string, detail: string) =>

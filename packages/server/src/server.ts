@@ -46,6 +46,8 @@ import { addCollaborationRoutes } from './collaboration/routes';
 import { addHistoryRoutes } from './collaboration/history-routes';
 import type { NotebookStateHook } from './collaboration/codec';
 import { createLogger, Logger, LogSink, redactUrl } from './log';
+import { addProvenanceRoutes } from './provenance/routes';
+import { ServerProvenance } from './provenance/service';
 import { defaultUser, loadUsersFile, User } from './users';
 
 /** Replaceable parts, for tests and embedding. */
@@ -104,8 +106,13 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
   // The telemetry catalog: opened and started on first use, like the DuckDB engine.
   let catalogReader: CatalogReader | null = null;
   let ingestRunner: IngestRunner | null = null;
+  // Run log and audit trail: the store is opened on first use too.
+  const provenance = new ServerProvenance({ dir: config.provenanceDir, log });
   const reader = (): CatalogReader => (catalogReader ??= new CatalogReader(config.catalogDir));
-  const runner = (): IngestRunner => (ingestRunner ??= new IngestRunner());
+  const runner = (): IngestRunner =>
+    (ingestRunner ??= new IngestRunner({
+      onIngested: (job, out) => provenance.ingested(job, out)
+    }));
   let closed = false;
 
   const setup = async (): Promise<{
@@ -165,12 +172,14 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       store,
       checkpoints: new Checkpoints(store),
       maxBodyBytes: config.maxBodyBytes,
-      onRenamed: (from, to) => collab.renamed(from, to)
+      onRenamed: (from, to) => collab.renamed(from, to),
+      onCheckpoint: (ctx, operation, p, id) => provenance.checkpoint(ctx, operation, p, id)
     });
     addCollaborationRoutes(router, {
       collaboration: collab,
       contents: store,
-      maxBodyBytes: config.maxBodyBytes
+      maxBodyBytes: config.maxBodyBytes,
+      onOpened: (ctx, p, fileId) => provenance.documentOpened(ctx, p, fileId)
     });
     addHistoryRoutes(router, { collaboration: collab, maxBodyBytes: config.maxBodyBytes });
     addFilesRoute(router, store, sender);
@@ -196,6 +205,12 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       sender,
       queryTimeoutMs: config.queryTimeoutMs,
       arrowBatchRows: config.arrowBatchRows
+    });
+    addProvenanceRoutes(router, {
+      provenance,
+      reader,
+      maxRunSeconds: config.maxRunSeconds,
+      maxRecordBytes: config.maxRunRecordBytes
     });
     addPageRoutes(router, { config, appVersion, sender });
     return { router, auth, collaboration: collab };
@@ -248,6 +263,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     await collaboration?.close();
     await ingestRunner?.close();
     catalogReader?.close();
+    provenance.close();
     await new Promise<void>(resolve => {
       if (!httpServer.listening) {
         resolve();

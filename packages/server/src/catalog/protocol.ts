@@ -17,7 +17,11 @@
  */
 import type { TableName } from '@opsbook/telemetry-schema';
 
+import type { TableAlias } from './tables';
 import type { SnapshotView } from './views';
+
+export { TABLE_ALIASES, tableAlias } from './tables';
+export type { TableAlias } from './tables';
 
 /**
  * Adapter kinds accepted by `opsbook ingest --as` and `POST /api/opsbook/ingest?as=`. The list of
@@ -39,25 +43,6 @@ export const INGEST_KINDS = [
 
 /** One of `INGEST_KINDS`. */
 export type IngestKind = (typeof INGEST_KINDS)[number];
-
-/**
- * Table names as users write them (`--table metrics`, `checkout_metrics`) and the canonical
- * table each stands for: `metric_points` is the schema's name, `metrics` the one people use.
- */
-export const TABLE_ALIASES = {
-  spans: 'spans',
-  logs: 'logs',
-  metrics: 'metric_points',
-  events: 'events'
-} as const satisfies Record<string, TableName>;
-
-/** One of the user-facing table names. */
-export type TableAlias = keyof typeof TABLE_ALIASES;
-
-/** The user-facing name of a canonical table. */
-export function tableAlias(table: TableName): TableAlias {
-  return table === 'metric_points' ? 'metrics' : (table as TableAlias);
-}
 
 /** What to do with a bad record. */
 export type OnError = 'reject' | 'quarantine';

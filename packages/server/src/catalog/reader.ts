@@ -128,6 +128,12 @@ export class CatalogReader {
     return resolved(dataset, alias, publicInfo(pinned), chain);
   }
 
+  /** Whether `id` is a snapshot or manifest id of this store (run records name their inputs). */
+  hasSnapshot(id: string): boolean {
+    const store = this.open();
+    return Boolean(store && (store.snapshot(id) || store.manifest(id)));
+  }
+
   /** Closes the database. */
   close(): void {
     this.store?.close();

@@ -57,6 +57,12 @@ export interface RunOptions {
   onStart?: () => void;
 }
 
+/** Options of `IngestRunner`. */
+export interface IngestRunnerOptions {
+  /** Called when a job stored its data (the audit trail records it); must not throw. */
+  onIngested?: (job: WorkerJob, outcome: IngestOutcome) => void;
+}
+
 /** Queues and runs ingest jobs. */
 export class IngestRunner {
   private readonly queues = new Map<string, Promise<unknown>>();
@@ -64,10 +70,16 @@ export class IngestRunner {
   private readonly workers = new Map<Worker, () => void>();
   private closed = false;
 
+  constructor(private readonly options: IngestRunnerOptions = {}) {}
+
   /** Runs `job` after the store's earlier jobs; resolves with its outcome or throws `IngestFailed`. */
   run(job: WorkerJob, options: RunOptions = {}): Promise<IngestOutcome> {
     const previous = this.queues.get(job.storeDir) ?? Promise.resolve();
-    const result = previous.then(() => this.start(job, options));
+    const result = previous.then(async () => {
+      const outcome = await this.start(job, options);
+      this.options.onIngested?.(job, outcome);
+      return outcome;
+    });
     const settled = result.catch(() => undefined);
     this.queues.set(job.storeDir, settled);
     void settled.then(() => {

@@ -11,7 +11,7 @@ import type { LineageEntry, ManifestInfo, QualityFigures, SnapshotInfo } from '@
 import type { ColumnKind, TableName } from '@opsbook/telemetry-schema';
 import { TABLES } from '@opsbook/telemetry-schema/lib/tables';
 
-import { TableAlias, tableAlias } from './protocol';
+import { TableAlias, tableAlias } from './tables';
 
 /** A time range: ISO-8601 (millisecond precision) and exact ns since the epoch as text. */
 export interface TimeRangeView {

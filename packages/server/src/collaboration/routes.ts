@@ -19,7 +19,7 @@
  * Timeline, undo_redo and fork routes are in `history-routes.ts`.
  */
 import { Errors, OpsbookError } from '../errors';
-import { isObject, readJson, Router, sendJson } from '../http/router';
+import { isObject, readJson, RequestContext, Router, sendJson } from '../http/router';
 import { parseApiPath } from '../contents/paths';
 import type { ContentsStore } from '../contents/store';
 import { requireWrite } from '../users';
@@ -30,6 +30,8 @@ export interface CollaborationRoutesOptions {
   collaboration: Collaboration;
   contents: ContentsStore;
   maxBodyBytes: number;
+  /** Called when a user opens a document (a session PUT), for the audit trail. */
+  onOpened?: (ctx: RequestContext, path: string, fileId: string) => void;
 }
 
 /** Registers the session and conflict routes. */
@@ -62,6 +64,7 @@ export function addCollaborationRoutes(router: Router, options: CollaborationRou
         throw new OpsbookError(Errors.collabBadSession(`'${apiPath}' is a directory`));
       }
       const { fileId, created } = collaboration.store.indexFile(apiPath);
+      options.onOpened?.(ctx, apiPath, fileId);
       sendJson(ctx.res, created ? 201 : 200, {
         format: body.format,
         type: body.type,

@@ -15,6 +15,13 @@ export interface ContentsRoutesOptions {
   store: ContentsStore;
   checkpoints: Checkpoints;
   maxBodyBytes: number;
+  /** Called after a checkpoint is created or restored (the audit trail records it). */
+  onCheckpoint?: (
+    ctx: RequestContext,
+    operation: 'create' | 'restore',
+    path: string,
+    checkpointId: string
+  ) => void;
   /** Called after a successful rename/move (collaboration keeps file ids with the file). */
   onRenamed?: (from: string, to: string) => Promise<void> | void;
 }
@@ -25,7 +32,7 @@ const CONTENTS = /^\/api\/contents(?:\/(?<path>.*))?$/;
 
 /** Registers the contents routes (checkpoint routes first: they are more specific). */
 export function addContentsRoutes(router: Router, options: ContentsRoutesOptions): void {
-  const { store, checkpoints, maxBodyBytes, onRenamed } = options;
+  const { store, checkpoints, maxBodyBytes, onRenamed, onCheckpoint } = options;
   const segmentsOf = (ctx: RequestContext): string[] => decodeRawPath(ctx.params.path ?? '');
 
   router
@@ -34,11 +41,14 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
     })
     .add('POST', CHECKPOINTS, async ctx => {
       requireWrite(ctx.user);
-      sendJson(ctx.res, 201, await checkpoints.create(segmentsOf(ctx)));
+      const created = await checkpoints.create(segmentsOf(ctx));
+      onCheckpoint?.(ctx, 'create', segmentsOf(ctx).join('/'), created.id);
+      sendJson(ctx.res, 201, created);
     })
     .add('POST', CHECKPOINT, async ctx => {
       requireWrite(ctx.user);
       await checkpoints.restore(segmentsOf(ctx), checkpointId(ctx));
+      onCheckpoint?.(ctx, 'restore', segmentsOf(ctx).join('/'), checkpointId(ctx));
       sendEmpty(ctx.res, 204);
     })
     .add('DELETE', CHECKPOINT, async ctx => {

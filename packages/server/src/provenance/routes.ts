@@ -1,0 +1,314 @@
+/**
+ * The provenance API (run records, replays, exports, the audit trail):
+ *
+ *   POST /api/opsbook/runs                      body: an unstamped RunRecord [+ durationMs]
+ *        -> 201 {seq, hash, signature, record}  (editor/owner; 400 bad field, 422 unknown
+ *           snapshot, 409 run id already recorded)
+ *   GET  /api/opsbook/runs?notebook=P&cell=ID&user=U&limit=N   -> {runs: [{seq, hash, signature,
+ *        record}]}, oldest first
+ *   GET  /api/opsbook/runs/export?notebook=P    -> ChainExport of the run log from the notebook's
+ *        first run to its last (audit `export`)
+ *   GET  /api/opsbook/runs/<runId>              -> {seq, hash, signature, record} or 404
+ *   POST /api/opsbook/runs/<runId>/replays      body: {hash, rows, durationMs, diverged?,
+ *        rationale?} -> 201 ReplayView (audit `replay`; editor/owner)
+ *   GET  /api/opsbook/runs/<runId>/replays      -> {replays: ReplayView[]}, oldest first
+ *   GET  /api/opsbook/provenance/key            -> {algorithm, publicKey, keyId}
+ *   GET  /api/opsbook/audit?notebook=&user=&action=&from=&to=&limit=  -> {entries: AuditRecord[]}
+ *
+ * The server, never the client, says who and when: `stamp.user` is the session's user,
+ * `stamp.finishedAt` the time the request arrived and `stamp.startedAt` that minus the reported
+ * duration clamped to [0, maxRunSeconds]; whether a replay reproduced its run is the server's
+ * comparison of the two result hashes. Reading needs only authentication (every user of a
+ * server sees every notebook); writing needs the editor or owner role. Write requests may carry
+ * a rationale (`X-Opsbook-Rationale` header, or the body's `rationale`), kept in the audit entry.
+ */
+import { AUDIT_ACTIONS, type AuditAction } from '@opsbook/provenance/lib/audit-log';
+
+import type { CatalogReader } from '../catalog/reader';
+import { Errors, OpsbookError } from '../errors';
+import { readJson, RequestContext, Router, sendJson } from '../http/router';
+import { canWrite } from '../users';
+import { rationaleOf, type ServerProvenance } from './service';
+import { stampRecord, type StoredRun } from './store';
+import { isRunId, parseReplay, parseRunSubmission } from './validate';
+
+/** Options of the provenance routes. */
+export interface ProvenanceRoutesOptions {
+  provenance: ServerProvenance;
+  /** The telemetry catalog, to check the snapshots a run names. */
+  reader: () => CatalogReader;
+  /** Longest run duration a client may report (config `maxRunSeconds`). */
+  maxRunSeconds: number;
+  /** Body limit of run records and replays (config `maxRunRecordBytes`). */
+  maxRecordBytes: number;
+}
+
+/** One replay of a run, as recorded in the audit trail. */
+export interface ReplayView {
+  runId: string;
+  /** Seq of the `replay` entry in the audit log. */
+  auditSeq: number;
+  user: string;
+  time: string;
+  /** The replay's result hash equals the recorded one (decided by the server). */
+  reproduced: boolean;
+  hash: string;
+  recordedHash: string;
+  rows: number;
+  recordedRows: number;
+  durationMs: number;
+  diverged: Record<string, unknown> | null;
+  rationale: string | null;
+}
+
+/** Default and largest `limit` of the list routes. */
+const DEFAULT_LIMIT = 1000;
+const MAX_LIMIT = 10_000;
+
+const RUNS = /^\/api\/opsbook\/runs\/?$/;
+const EXPORT = /^\/api\/opsbook\/runs\/export\/?$/;
+const RUN = /^\/api\/opsbook\/runs\/(?<runId>[^/]+)\/?$/;
+const REPLAYS = /^\/api\/opsbook\/runs\/(?<runId>[^/]+)\/replays\/?$/;
+
+/** Registers the provenance routes. */
+export function addProvenanceRoutes(router: Router, options: ProvenanceRoutesOptions): void {
+  const { provenance } = options;
+  router
+    .add('POST', RUNS, ctx => recordRun(ctx, options))
+    .add('GET', RUNS, ctx => {
+      const runs = provenance.store().runs.find(
+        {
+          notebook: param(ctx, 'notebook'),
+          cellId: param(ctx, 'cell'),
+          user: param(ctx, 'user')
+        },
+        limitOf(ctx)
+      );
+      sendJson(ctx.res, 200, { runs });
+    })
+    .add('GET', EXPORT, ctx => exportRuns(ctx, options))
+    .add('GET', RUN, ctx => {
+      sendJson(ctx.res, 200, requireRun(ctx, options));
+    })
+    .add('POST', REPLAYS, ctx => recordReplay(ctx, options))
+    .add('GET', REPLAYS, ctx => {
+      const run = requireRun(ctx, options);
+      sendJson(ctx.res, 200, { replays: replaysOf(options, run) });
+    })
+    .add('GET', /^\/api\/opsbook\/provenance\/key\/?$/, ctx => {
+      const { key } = provenance.store();
+      sendJson(ctx.res, 200, {
+        algorithm: 'Ed25519',
+        publicKey: key.publicKeyBase64,
+        keyId: key.keyId
+      });
+    })
+    .add('GET', /^\/api\/opsbook\/audit\/?$/, ctx => {
+      const action = param(ctx, 'action');
+      if (action !== undefined && !(AUDIT_ACTIONS as readonly string[]).includes(action)) {
+        throw new OpsbookError(Errors.badQueryParam('action', action, AUDIT_ACTIONS.join(', ')));
+      }
+      const entries = provenance.store().audit.query({
+        notebook: param(ctx, 'notebook'),
+        user: param(ctx, 'user'),
+        action: action as AuditAction | undefined,
+        from: timeParam(ctx, 'from'),
+        to: timeParam(ctx, 'to'),
+        limit: limitOf(ctx)
+      });
+      sendJson(ctx.res, 200, { entries });
+    });
+}
+
+async function recordRun(ctx: RequestContext, options: ProvenanceRoutesOptions): Promise<void> {
+  // The stamp's finish time is when the request arrived, not when its body was read.
+  const receivedAt = Date.now();
+  requireEditor(ctx, 'record runs');
+  const { record, durationMs } = parseRunSubmission(
+    await readJson(ctx.req, options.maxRecordBytes)
+  );
+  record.inputs.forEach((input, i) => {
+    if (input.snapshotId !== null && !options.reader().hasSnapshot(input.snapshotId)) {
+      throw new OpsbookError(
+        Errors.runUnknownSnapshot(
+          `inputs[${i}].snapshotId`,
+          input.snapshotId,
+          options.reader().storeDir
+        )
+      );
+    }
+  });
+  const rationale = rationaleOf(ctx, record.rationale);
+  const clamped = Math.min(Math.max(0, durationMs), options.maxRunSeconds * 1000);
+  const stamped = stampRecord(
+    { ...record, rationale },
+    {
+      user: ctx.user.username,
+      startedAt: new Date(receivedAt - Math.round(clamped)).toISOString(),
+      finishedAt: new Date(receivedAt).toISOString()
+    }
+  );
+  const store = options.provenance.store();
+  const stored = store.transaction(() => {
+    const run = store.runs.append(stamped);
+    store.audit.record({
+      action: 'run',
+      user: ctx.user.username,
+      time: new Date().toISOString(),
+      notebook: record.notebook,
+      rationale,
+      details: {
+        runId: record.runId,
+        runSeq: run.seq,
+        cellId: record.cellId,
+        cellVersion: record.cellVersion,
+        resultHash: record.result.hash,
+        rows: record.result.rowCount,
+        snapshotIds: record.inputs.map(i => i.snapshotId).filter(id => id !== null)
+      }
+    });
+    return run;
+  });
+  sendJson(ctx.res, 201, stored);
+}
+
+async function recordReplay(ctx: RequestContext, options: ProvenanceRoutesOptions): Promise<void> {
+  requireEditor(ctx, 'record replays');
+  const run = requireRun(ctx, options);
+  const replay = parseReplay(await readJson(ctx.req, options.maxRecordBytes));
+  const entry = options.provenance.record({
+    action: 'replay',
+    user: ctx.user.username,
+    notebook: run.record.notebook,
+    rationale: rationaleOf(ctx, replay.rationale),
+    details: {
+      runId: run.record.runId,
+      runSeq: run.seq,
+      // Decided here: a client cannot declare its replay a reproduction.
+      reproduced: replay.hash === run.record.result.hash,
+      hash: replay.hash,
+      recordedHash: run.record.result.hash,
+      rows: replay.rows,
+      recordedRows: run.record.result.rowCount,
+      durationMs: replay.durationMs,
+      diverged: replay.diverged
+    }
+  });
+  sendJson(ctx.res, 201, replayView(entry));
+}
+
+function exportRuns(ctx: RequestContext, options: ProvenanceRoutesOptions): void {
+  const notebook = param(ctx, 'notebook');
+  if (notebook === undefined) {
+    throw new OpsbookError(
+      Errors.badQueryParam('notebook', '', 'the notebook path, e.g. ?notebook=incident.ipynb')
+    );
+  }
+  const store = options.provenance.store();
+  const runs = store.runs.find({ notebook }, Number.MAX_SAFE_INTEGER);
+  if (runs.length === 0) {
+    throw new OpsbookError(Errors.runsNoneForNotebook(notebook));
+  }
+  const doc = store.runs.export(runs[0].seq, runs[runs.length - 1].seq);
+  options.provenance.record({
+    action: 'export',
+    user: ctx.user.username,
+    notebook: { path: notebook, fileId: null },
+    rationale: rationaleOf(ctx),
+    details: {
+      log: doc.range.log,
+      fromSeq: doc.range.fromSeq,
+      toSeq: doc.range.toSeq,
+      count: doc.range.count,
+      notebookRuns: runs.length,
+      lastHash: doc.range.lastHash
+    }
+  });
+  sendJson(ctx.res, 200, doc);
+}
+
+/** Replays of `run`, from the audit trail. */
+function replaysOf(options: ProvenanceRoutesOptions, run: StoredRun): ReplayView[] {
+  return options.provenance
+    .store()
+    .audit.query({ action: 'replay', notebook: run.record.notebook?.path, limit: MAX_LIMIT * 10 })
+    .filter(e => e.details.runId === run.record.runId)
+    .map(replayView);
+}
+
+function replayView(entry: {
+  seq: number;
+  user: string;
+  time: string;
+  rationale: string | null;
+  details: Record<string, unknown>;
+}): ReplayView {
+  const d = entry.details;
+  return {
+    runId: d.runId as string,
+    auditSeq: entry.seq,
+    user: entry.user,
+    time: entry.time,
+    reproduced: d.reproduced as boolean,
+    hash: d.hash as string,
+    recordedHash: d.recordedHash as string,
+    rows: d.rows as number,
+    recordedRows: d.recordedRows as number,
+    durationMs: d.durationMs as number,
+    diverged: (d.diverged as Record<string, unknown> | null) ?? null,
+    rationale: entry.rationale
+  };
+}
+
+function requireRun(ctx: RequestContext, options: ProvenanceRoutesOptions): StoredRun {
+  let runId: string;
+  try {
+    runId = decodeURIComponent(ctx.params.runId);
+  } catch {
+    runId = ctx.params.runId;
+  }
+  const run = isRunId(runId) ? options.provenance.store().runs.get(runId) : null;
+  if (!run) {
+    throw new OpsbookError(Errors.runNotFound(runId));
+  }
+  return run;
+}
+
+function requireEditor(ctx: RequestContext, what: string): void {
+  if (!canWrite(ctx.user)) {
+    throw new OpsbookError(Errors.provenanceForbidden(ctx.user.username, what));
+  }
+}
+
+/** A query parameter; absent or empty reads as undefined (no filter). */
+function param(ctx: RequestContext, name: string): string | undefined {
+  const value = ctx.query.get(name);
+  return value === null || value === '' ? undefined : value;
+}
+
+function limitOf(ctx: RequestContext): number {
+  const text = param(ctx, 'limit');
+  if (text === undefined) {
+    return DEFAULT_LIMIT;
+  }
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < 1 || n > MAX_LIMIT) {
+    throw new OpsbookError(Errors.badQueryParam('limit', text, `a whole number 1-${MAX_LIMIT}`));
+  }
+  return n;
+}
+
+/** An ISO-8601 time parameter, normalised to the form the audit log's time column holds. */
+function timeParam(ctx: RequestContext, name: string): string | undefined {
+  const text = param(ctx, name);
+  if (text === undefined) {
+    return undefined;
+  }
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
+    throw new OpsbookError(
+      Errors.badQueryParam(name, text, 'an ISO-8601 time such as 2026-11-25T03:00:00Z')
+    );
+  }
+  return new Date(ms).toISOString();
+}
