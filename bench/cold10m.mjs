@@ -37,7 +37,7 @@ import { log, mb, median, ms, table } from './lib/util.mjs';
 
 /** The whole-day query: every span of the day, grouped by service. */
 export const WHOLE_DAY_SQL = `SELECT service_name,
-       count(*) FILTER (WHERE status_code = 'ERROR') AS errors,
+       count(*) FILTER (WHERE status_code = 'error') AS errors,
        count(*) AS spans
 FROM spans
 GROUP BY ALL

@@ -2,12 +2,12 @@
 /**
  * `npm start`: installs, builds, generates the example telemetry (once), ingests it into the
  * server's telemetry catalog (once) and serves the example notebooks, which then read catalog
- * snapshots. Extra arguments go to `opsbook serve`, e.g. `npm start -- --port 9000`.
+ * snapshots (the default dataset's tables, under the bare names spans, logs, metrics, events).
+ * Extra arguments go to `opsbook serve`, e.g. `npm start -- --port 9000`.
  *
- * The catalog only holds tables in the canonical telemetry schema. While the generator writes its
- * own column layout (span_name, duration_ms, timestamp, ...), which is also what
- * examples/checkout-incident.ipynb queries, the files are served as they are (`--data`) instead:
- * ingesting them would rename and drop the very columns the notebook reads.
+ * The generator writes the canonical telemetry tables (docs/telemetry-schema.md), which
+ * `opsbook ingest --as parquet` maps one to one. Example data written by an older generator (its
+ * own columns: span_name, duration_ms, timestamp, ...) is generated again first.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,21 +24,15 @@ const TABLES = { spans: 'spans', logs: 'logs', metrics: 'metrics', events: 'even
 
 ensureInstalled();
 ensureBuilt();
-const data = ensureExampleData();
-const fromCatalog = await ensureExampleSnapshots(data);
-run('node', [
-  CLI,
-  'serve',
-  '--notebooks',
-  'examples',
-  ...(fromCatalog ? [] : ['--data', data]),
-  ...process.argv.slice(2)
-]);
+const began = Date.now();
+await ensureExampleSnapshots(ensureExampleData());
+console.log(`\nExample data ready in ${((Date.now() - began) / 1000).toFixed(1)} s.`);
+run('node', [CLI, 'serve', '--notebooks', 'examples', ...process.argv.slice(2)]);
 
 /**
  * Makes sure the default dataset of the server's store holds the example's four tables,
- * ingesting the generated Parquet files when it does not. Returns false (serve the files as they
- * are) when they are not in the canonical schema.
+ * ingesting the generated Parquet files that are not there yet (generating them again first
+ * when they are not in the canonical schema).
  */
 async function ensureExampleSnapshots(dir) {
   const listed = spawnSync('node', [CLI, 'catalog', 'ls', '--store', STORE, '--json'], {
@@ -50,16 +44,16 @@ async function ensureExampleSnapshots(dir) {
   const missing = Object.keys(TABLES).filter(file => !present.has(TABLES[file]));
   if (missing.length === 0) {
     console.log(`\nExample telemetry is in the catalog (${path.relative(ROOT, STORE)}).`);
-    return true;
+    return;
   }
   const foreign = await nonCanonical(dir, missing);
   if (foreign.length > 0) {
     console.log(
-      `\nServing examples/data as plain files: ${foreign.join('; ')}. The catalog holds only ` +
-        'canonical tables (docs/telemetry-schema.md), and the example notebook queries the ' +
-        "generator's columns."
+      `\nRegenerating ${path.relative(ROOT, dir)}: ${foreign.join('; ')} ` +
+        '(written by an older generator; the catalog holds canonical tables only).'
     );
-    return false;
+    fs.rmSync(dir, { recursive: true, force: true });
+    ensureExampleData();
   }
   for (const file of missing) {
     run('node', [
@@ -76,7 +70,6 @@ async function ensureExampleSnapshots(dir) {
       STORE
     ]);
   }
-  return true;
 }
 
 /** The generated files among `files` that lack a required canonical column, with the column. */

@@ -4,13 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const ROOT = path.join(__dirname, '..');
 export const UI_SPANS = 100_000;
-export const UI_DATA_DIR = path.join(__dirname, '.cache', `data-${UI_SPANS}-42`);
+/** Generated example data; `-canonical`: written in the canonical telemetry tables (issue #4). */
+export const UI_DATA_DIR = path.join(__dirname, '.cache', `data-${UI_SPANS}-42-canonical`);
 export const ARTIFACTS = path.join(__dirname, 'artifacts');
 
 /** Chromium flags from DEVELOPERS.md: headless, and no background connections to the internet. */
@@ -39,9 +41,13 @@ export interface ServerHandle {
   restart(): Promise<ServerHandle>;
 }
 
-/** Copies the example notebooks into a fresh temp dir and starts `opsbook serve` on port 0. */
+/**
+ * Copies the example notebooks into a fresh temp dir and starts `opsbook serve` on port 0.
+ * `store` is a telemetry catalog to serve (`--store`; its default dataset's tables then win over
+ * the same-named files of UI_DATA_DIR).
+ */
 export async function startServer(
-  options: { usersFile?: string; notebookDir?: string; port?: number } = {}
+  options: { usersFile?: string; notebookDir?: string; port?: number; store?: string } = {}
 ): Promise<ServerHandle> {
   const notebookDir = options.notebookDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-ui-'));
   if (!options.notebookDir) {
@@ -63,6 +69,9 @@ export async function startServer(
   ];
   if (options.usersFile) {
     args.push('--users', options.usersFile);
+  }
+  if (options.store) {
+    args.push('--store', options.store);
   }
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
@@ -267,3 +276,220 @@ export const BEN: TestUser = {
   color: '#d62728',
   token: 'ui-test-token-ben-9876543210'
 };
+
+/**
+ * Starts `opsbook serve` like `startServer`, with extra command-line arguments (for example
+ * `--prometheus NAME=URL`). Copies the example notebooks into a fresh temp dir.
+ */
+export async function startServerWithArgs(extraArgs: string[]): Promise<ServerHandle> {
+  const notebookDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-ui-'));
+  for (const f of fs.readdirSync(path.join(ROOT, 'examples')).filter(f => f.endsWith('.ipynb'))) {
+    fs.copyFileSync(path.join(ROOT, 'examples', f), path.join(notebookDir, f));
+  }
+  const token = 'ui-test-token-0123456789';
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(ROOT, 'packages/server/bin/opsbook.js'),
+      'serve',
+      '--notebooks',
+      notebookDir,
+      '--data',
+      UI_DATA_DIR,
+      '--port',
+      '0',
+      '--token',
+      token,
+      ...extraArgs
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] }
+  );
+  const log: string[] = [];
+  const url = await waitForLine(child, log, /(http:\/\/127\.0\.0\.1:\d+)\//, 'server');
+  const stop = () => stopProcess(child);
+  return {
+    url,
+    token,
+    notebookDir,
+    process: child,
+    log,
+    stop,
+    restart: () => Promise.reject(new Error('startServerWithArgs servers do not restart'))
+  };
+}
+
+/** A Prometheus (Debian's /usr/bin/prometheus) scraping itself every second. */
+export interface PrometheusHandle {
+  url: string;
+  dir: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Where Debian installs Prometheus; tests that need it are skipped without it. */
+export const PROMETHEUS_PATH = process.env.PROMETHEUS_PATH ?? '/usr/bin/prometheus';
+
+/**
+ * Starts Prometheus on a free loopback port with a temporary TSDB, scraping its own /metrics every
+ * second, and waits until it is ready and has at least two scrapes of `up`.
+ */
+export async function startPrometheus(): Promise<PrometheusHandle> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-prom-'));
+  const port = await freePort();
+  fs.writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    [
+      'global:',
+      '  scrape_interval: 1s',
+      'scrape_configs:',
+      '  - job_name: prometheus',
+      '    static_configs:',
+      `      - targets: ['127.0.0.1:${port}']`,
+      ''
+    ].join('\n')
+  );
+  const child = spawn(
+    PROMETHEUS_PATH,
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] }
+  );
+  const log: string[] = [];
+  await waitForLine(child, log, /(Server is ready to receive web requests)/, 'prometheus');
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const answer = await fetch(`${url}/api/v1/query?query=count_over_time(up[1m])`)
+      .then(r => r.json())
+      .catch(() => null);
+    const samples = Number(answer?.data?.result?.[0]?.value?.[1] ?? 0);
+    if (samples >= 2) {
+      break;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`prometheus has no samples after 30 s:\n${log.join('')}`);
+    }
+    await new Promise(r => setTimeout(r, 500));
+  }
+  return { url, dir, process: child, stop: () => stopProcess(child) };
+}
+
+/** A free TCP port on the loopback interface. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves with the first group of `pattern` in the process's output. */
+function waitForLine(
+  child: ChildProcess,
+  log: string[],
+  pattern: RegExp,
+  what: string
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${what} did not start:\n${log.join('')}`)),
+      30_000
+    );
+    const onData = (chunk: Buffer) => {
+      log.push(chunk.toString());
+      const match = pattern.exec(log.join(''));
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', code => reject(new Error(`${what} exited with ${code}:\n${log.join('')}`)));
+  });
+}
+
+/** SIGTERM, then resolves when the process exited. */
+function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise<void>(resolve => {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      resolve();
+      return;
+    }
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Where Debian installs Alertmanager; tests that need it are skipped without it. */
+export const ALERTMANAGER_PATH =
+  process.env.ALERTMANAGER_PATH ?? '/usr/bin/prometheus-alertmanager';
+
+/** A running Alertmanager (no receivers, no cluster). */
+export interface AlertmanagerHandle {
+  url: string;
+  process: ChildProcess;
+  /** Posts alerts to its API, as Prometheus would. */
+  post(
+    alerts: { labels: Record<string, string>; annotations?: Record<string, string> }[]
+  ): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts Debian's Alertmanager on a free loopback port and waits until it is ready. */
+export async function startAlertmanager(): Promise<AlertmanagerHandle> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-am-'));
+  const port = await freePort();
+  fs.writeFileSync(
+    path.join(dir, 'alertmanager.yml'),
+    "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n"
+  );
+  const child = spawn(
+    ALERTMANAGER_PATH,
+    [
+      `--config.file=${path.join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address='
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] }
+  );
+  const log: string[] = [];
+  child.stdout!.on('data', (c: Buffer) => log.push(c.toString()));
+  child.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  while (
+    !(await fetch(`${url}/-/ready`)
+      .then(r => r.ok)
+      .catch(() => false))
+  ) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`alertmanager did not start:\n${log.join('')}`);
+    }
+    await new Promise(r => setTimeout(r, 200));
+  }
+  return {
+    url,
+    process: child,
+    post: async alerts => {
+      const response = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(
+          alerts.map(a => ({ ...a, startsAt: new Date(Date.now() - 60_000).toISOString() }))
+        )
+      });
+      if (!response.ok) {
+        throw new Error(`alertmanager refused the alerts: ${await response.text()}`);
+      }
+    },
+    stop: () => stopProcess(child)
+  };
+}

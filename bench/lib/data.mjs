@@ -1,5 +1,7 @@
 /**
- * Benchmark datasets: `opsbook generate` output cached under build/bench-data/spans-<N>-seed-<S>,
+ * Benchmark datasets: `opsbook generate` output cached under
+ * build/bench-data/spans-<N>-seed-<S>-canonical (the suffix: the generator writes the canonical
+ * telemetry tables since issue #4; older caches hold its former columns and are not reused),
  * generated once (into a `.tmp` directory renamed when complete, so an interrupted run never
  * leaves a half-written dataset behind).
  */
@@ -12,7 +14,7 @@ const require = createRequire(import.meta.url);
 
 /** Returns `{ dir, generatedMs }` for the dataset; `generatedMs` is null when it was cached. */
 export async function ensureDataset(spans, seed = 42) {
-  const dir = path.join(DATA_ROOT, `spans-${spans}-seed-${seed}`);
+  const dir = path.join(DATA_ROOT, `spans-${spans}-seed-${seed}-canonical`);
   if (fs.existsSync(path.join(dir, 'spans.parquet'))) {
     return { dir, generatedMs: null };
   }

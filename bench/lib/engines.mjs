@@ -93,11 +93,16 @@ export async function timedEngineQuery(engine, fetches, sql) {
   };
 }
 
-/** A native DuckDB instance and connection with `threads` threads. */
+/** A native DuckDB instance and connection with `threads` threads and the telemetry macros. */
 export async function nativeConnection(threads) {
   const { DuckDBInstance } = require('@duckdb/node-api');
   const instance = await DuckDBInstance.create(':memory:', { threads: String(threads) });
   const connection = await instance.connect();
+  // The macros the browser's engine defines (attr(attributes, 'http.route'), ...), so the
+  // example queries mean the same here.
+  for (const statement of queryEngineLib().TELEMETRY_MACROS) {
+    await connection.run(statement);
+  }
   return {
     connection,
     close() {
@@ -119,8 +124,8 @@ export async function createParquetViews(connection, dataDir) {
   }
 }
 
-/** The time column of each dataset (as the server's catalog picks it). */
-export const TIME_COLUMN = { spans: 'start_time', logs: 'timestamp', metrics: 'timestamp', events: 'timestamp' };
+/** The time column of each dataset (the canonical tables' time columns). */
+export const TIME_COLUMN = { spans: 'start_time', logs: 'time', metrics: 'time', events: 'time' };
 
 /** ISO-8601 (as the engine asks the server) -> a DuckDB TIMESTAMP literal (UTC, like the server). */
 const isoToTimestamp = iso => `TIMESTAMP ${sqlString(iso.replace('T', ' ').replace(/Z$/, ''))}`;

@@ -2,10 +2,14 @@
  * Issue #2, end to end in Chromium: the example notebook runs, every telemetry cell shows a chart
  * and a table with the right number of rows, a new telemetry cell runs, the chart choice survives
  * save and reload, a SQL error is reported in its cell, and no request leaves the machine.
+ * Issue #4: the notebook reads its data through catalog snapshots, as after `npm start`: the
+ * generated (canonical) files are ingested into a catalog store the server serves.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { TELEMETRY_MACROS } from '../../packages/query-engine/lib/macros';
 import type { Browser, Page } from 'playwright-core';
 import {
   command,
@@ -13,6 +17,7 @@ import {
   launchBrowser,
   openNotebook,
   openPage,
+  ROOT,
   runActiveCell,
   screenshot,
   startServer,
@@ -24,6 +29,37 @@ import {
 } from '../harness';
 
 const NOTEBOOK = 'checkout-incident.ipynb';
+const TABLES = ['spans', 'logs', 'metrics', 'events'];
+/** The catalog store of UI_DATA_DIR's files, ingested once per machine as `npm start` does. */
+const STORE = `${UI_DATA_DIR}-catalog`;
+
+/** Ingests the generated files into STORE's default dataset unless that was done already. */
+function ensureStore(): void {
+  if (fs.existsSync(path.join(STORE, '.complete'))) {
+    return;
+  }
+  fs.rmSync(STORE, { recursive: true, force: true });
+  for (const table of TABLES) {
+    execFileSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'packages/server/bin/opsbook.js'),
+        'ingest',
+        path.join(UI_DATA_DIR, `${table}.parquet`),
+        '--as',
+        'parquet',
+        '--table',
+        table,
+        '--dataset',
+        'default',
+        '--store',
+        STORE
+      ],
+      { stdio: 'ignore' }
+    );
+  }
+  fs.writeFileSync(path.join(STORE, '.complete'), '');
+}
 
 interface CellState {
   id: string;
@@ -71,14 +107,20 @@ async function cellStates(page: Page): Promise<CellState[]> {
   return states;
 }
 
-/** The row count each example cell must show, computed by native DuckDB on the same Parquet files. */
+/**
+ * The row count each example cell must show, computed by native DuckDB (with the browser's
+ * macros) on the generated Parquet files the catalog's snapshots were ingested from.
+ */
 async function expectedRowCounts(): Promise<Map<string, number>> {
   const notebook = JSON.parse(
     fs.readFileSync(path.join(__dirname, '..', '..', 'examples', NOTEBOOK), 'utf8')
   );
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
-  for (const table of ['spans', 'logs', 'metrics', 'events']) {
+  for (const statement of TELEMETRY_MACROS) {
+    await connection.run(statement);
+  }
+  for (const table of TABLES) {
     await connection.run(
       `CREATE VIEW ${table} AS SELECT * FROM read_parquet('${path.join(UI_DATA_DIR, `${table}.parquet`)}')`
     );
@@ -101,7 +143,8 @@ describe('telemetry cells in the app', () => {
   let recorded: RecordedPage;
 
   beforeAll(async () => {
-    server = await startServer();
+    ensureStore();
+    server = await startServer({ store: STORE });
     browser = await launchBrowser();
     recorded = await openPage(browser);
   });
@@ -109,6 +152,27 @@ describe('telemetry cells in the app', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
+  });
+
+  it('serves the example tables from catalog snapshots', async () => {
+    const response = await fetch(`${server.url}/api/datasets`, {
+      headers: { Authorization: `token ${server.token}` }
+    });
+    const listing = (await response.json()) as {
+      datasets: { name: string; snapshotId?: string; file: string }[];
+    };
+    for (const table of TABLES) {
+      const entry = listing.datasets.find(d => d.name === table);
+      expect({
+        table,
+        file: entry?.file,
+        snapshot: /^[0-9a-f]{64}$/.test(entry?.snapshotId ?? '')
+      }).toEqual({
+        table,
+        file: `catalog:default/${table}`,
+        snapshot: true
+      });
+    }
   });
 
   it('runs the example notebook: every telemetry cell shows a chart and a table with the expected rows', async () => {
@@ -150,6 +214,12 @@ describe('telemetry cells in the app', () => {
       (window as any).jupyterapp.shell.currentWidget.content.widgets[2].node.scrollIntoView()
     );
     await screenshot(page, '02-run-all');
+    const endpoints = telemetry.findIndex(s => s.id === 'errors-by-endpoint');
+    await page.evaluate(
+      i => (window as any).jupyterapp.shell.currentWidget.content.widgets[i].node.scrollIntoView(),
+      states.findIndex(s => s.id === telemetry[endpoints].id)
+    );
+    await screenshot(page, '02b-errors-by-endpoint');
   });
 
   it('adds a telemetry cell, runs typed SQL, and shows the result', async () => {
@@ -160,7 +230,7 @@ describe('telemetry cells in the app', () => {
     });
     await command(page, 'opsbook:insert-telemetry-cell');
     await page.keyboard.type(
-      "SELECT service_name, count(*) AS spans FROM spans WHERE status_code = 'ERROR' GROUP BY ALL ORDER BY spans DESC"
+      "SELECT service_name, count(*) AS spans FROM spans WHERE status_code = 'error' GROUP BY ALL ORDER BY spans DESC"
     );
     const id = await runActiveCell(page);
     const added = (await cellStates(page)).find(s => s.id === id)!;

@@ -20,6 +20,12 @@ export interface TableMapping {
   constants?: Record<string, string | number | boolean>;
   /** Keep unmapped source columns in `attributes` (default true). */
   keepUnmapped?: boolean;
+  /**
+   * The source is already in the canonical schema (set by `resolveMapping` for a same-name
+   * mapping): its attribute maps hold JSON text values, which are kept as they are instead of
+   * being encoded a second time.
+   */
+  canonical?: boolean;
 }
 
 /**
@@ -37,7 +43,11 @@ export function resolveMapping(
   const same = columnsOf(mapping.table)
     .map(c => c.name)
     .filter(name => sourceColumns.includes(name));
-  return { ...mapping, columns: Object.fromEntries(same.map(name => [name, name])) };
+  return {
+    ...mapping,
+    columns: Object.fromEntries(same.map(name => [name, name])),
+    canonical: true
+  };
 }
 
 /** Checks a mapping against the source's columns; throws an `IngestError` when it is wrong. */
@@ -59,7 +69,7 @@ export function checkMapping(mapping: TableMapping, sourceColumns: readonly stri
 const jsonSafe = (value: unknown) =>
   JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
-function coerce(kind: string, value: unknown, column: string): unknown {
+function coerce(kind: string, value: unknown, column: string, canonical = false): unknown {
   if (value === null || value === undefined || value === '') {
     return null;
   }
@@ -98,7 +108,11 @@ function coerce(kind: string, value: unknown, column: string): unknown {
     case 'attributes': {
       const obj = typeof value === 'string' ? JSON.parse(value) : value;
       if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) bad('a JSON object');
-      return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, jsonSafe(v)]));
+      // A canonical map's values are JSON text already; anything else is a plain value.
+      const keep = canonical && typeof value !== 'string';
+      return Object.fromEntries(
+        Object.entries(obj).map(([k, v]) => [k, keep && typeof v === 'string' ? v : jsonSafe(v)])
+      );
     }
     default: {
       const list =
@@ -125,7 +139,7 @@ export function mapRecord(
     if (source !== undefined) {
       used.add(source);
       try {
-        value = coerce(column.kind, record[source], column.name);
+        value = coerce(column.kind, record[source], column.name, mapping.canonical);
       } catch (error) {
         if (error instanceof SyntaxError) {
           throw new RecordProblem('bad-value', {

@@ -26,24 +26,29 @@ function commitOf(service: string, version: string): string {
 export function buildEvents(timeline: Timeline): EventRow[] {
   const events: EventRow[] = [];
   for (const change of timeline.changes) {
-    const attributes = {
-      from_version: change.fromVersion,
-      to_version: change.toVersion,
-      commit: commitOf(change.service, change.toVersion),
-      change: change.change,
-      actor: change.kind === 'rollback' ? 'oncall' : 'argo-cd',
-      strategy: 'rolling'
-    };
+    const commit = commitOf(change.service, change.toVersion);
+    const summary =
+      change.kind === 'rollback'
+        ? `Rolled back ${change.service} to ${change.toVersion}`
+        : `Deployed ${change.service} ${change.toVersion}`;
     events.push({
       timestampUs: change.timeUs,
       serviceName: change.service,
       kind: change.kind,
-      title:
-        change.kind === 'rollback'
-          ? `Rolled back ${change.service} to ${change.toVersion}`
-          : `Deployed ${change.service} ${change.toVersion}`,
+      eventId: `${change.service}-${change.toVersion}-${commit}`,
+      name: summary,
+      status: 'succeeded',
       severity: change.kind === 'rollback' ? 'warning' : 'info',
-      attributes: JSON.stringify(attributes)
+      summary,
+      source: change.kind === 'rollback' ? 'oncall' : 'argo-cd',
+      attributes: {
+        from_version: change.fromVersion,
+        to_version: change.toVersion,
+        commit,
+        change: change.change,
+        actor: change.kind === 'rollback' ? 'oncall' : 'argo-cd',
+        strategy: 'rolling'
+      }
     });
   }
 
@@ -60,9 +65,13 @@ export function buildEvents(timeline: Timeline): EventRow[] {
       timestampUs: timeUs,
       serviceName: service,
       kind: 'alert',
-      title: `[${state.toUpperCase()}] ${rule}: ${summary}`,
+      eventId: hashString(`${service}:${rule}:alert`).toString(16).padStart(8, '0'),
+      name: rule,
+      status: state,
       severity: state === 'firing' ? severity : 'info',
-      attributes: JSON.stringify({ rule, state, ...condition })
+      summary: `[${state.toUpperCase()}] ${rule}: ${summary}`,
+      source: 'alertmanager',
+      attributes: { rule, state, ...condition }
     });
   };
 

@@ -17,6 +17,7 @@ import * as path from 'path';
 import { calibrate } from './calibrate';
 import { buildEvents } from './events';
 import { LogComposer } from './logs';
+import { OTLP_FILES, OtlpSource } from './otlp-json';
 import { generateMetrics } from './metrics';
 import { CompiledModel, compileTopology } from './model';
 import { Random } from './random';
@@ -39,13 +40,22 @@ export interface GeneratorOptions {
   start?: string;
   /** Length of the window in hours, at least 1 (default 24). */
   hours?: number;
+  /**
+   * 'parquet' (default): the canonical tables as spans/logs/metrics/events.parquet.
+   * 'otlp-json': spans, logs and metric points as OTLP/JSON export requests, one per line
+   * (traces/logs/metrics.otlp.jsonl, see otlp-json.ts), events still as events.parquet.
+   */
+  format?: OutputFormat;
   /** Called as spans are generated (`done` of `total` spans) and once more when files are written. */
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The output formats of `generateTelemetry`. */
+export type OutputFormat = 'parquet' | 'otlp-json';
+
 /** One output file. */
 export interface GeneratedFile {
-  /** File name, e.g. 'spans.parquet'. */
+  /** File name, e.g. 'spans.parquet' or 'traces.otlp.jsonl'. */
   name: string;
   /** Absolute path. */
   path: string;
@@ -95,6 +105,7 @@ interface Settings {
   seed: number;
   startMs: number;
   hours: number;
+  format: OutputFormat;
 }
 
 /** Checks the options and fills in defaults; errors name the option and say what to pass. */
@@ -127,7 +138,11 @@ function resolveOptions(options: GeneratorOptions): Settings {
   if (typeof hours !== 'number' || !Number.isFinite(hours) || hours < 1 || hours > 24 * 31) {
     fail('hours', 'a number of hours from 1 to 744', hours);
   }
-  return { outDir: path.resolve(options.outDir), spans, seed, startMs, hours };
+  const format = options.format ?? 'parquet';
+  if (format !== 'parquet' && format !== 'otlp-json') {
+    fail('format', "'parquet' or 'otlp-json'", format);
+  }
+  return { outDir: path.resolve(options.outDir), spans, seed, startMs, hours, format };
 }
 
 /** Lets other work (a server's requests, a progress bar) run during long generations. */
@@ -167,11 +182,27 @@ export async function generateTelemetry(options: GeneratorOptions): Promise<Gene
       for (const event of buildEvents(timeline)) {
         writer.appendEvent(event);
       }
-      const written = await writer.writeParquet(settings.outDir);
+      const otlp = settings.format === 'otlp-json';
+      const parquetDir = otlp ? fs.mkdtempSync(path.join(workDir, 'parquet-')) : settings.outDir;
+      const written = await writer.writeParquet(parquetDir);
+      const outputs: { path: string; rows: number }[] = [];
+      for (const w of written) {
+        if (otlp && w.table.file in OTLP_FILES) {
+          const file = path.join(settings.outDir, OTLP_FILES[w.table.file as OtlpSource]);
+          fs.rmSync(file, { force: true });
+          outputs.push(await writer.writeOtlpJson(w.path, settings.outDir));
+        } else if (otlp) {
+          const file = path.join(settings.outDir, w.table.file);
+          fs.copyFileSync(w.path, file);
+          outputs.push({ path: file, rows: w.rows });
+        } else {
+          outputs.push(w);
+        }
+      }
       const incidentPath = path.join(settings.outDir, INCIDENT_FILE);
       fs.writeFileSync(incidentPath, JSON.stringify(timeline.incident, null, 2) + '\n');
-      const files: GeneratedFile[] = written.map(w => ({
-        name: w.table.file,
+      const files: GeneratedFile[] = outputs.map(w => ({
+        name: path.basename(w.path),
         path: w.path,
         rows: w.rows,
         bytes: fs.statSync(w.path).size

@@ -1,9 +1,11 @@
 /**
  * @opsbook/generator: seeded, deterministic synthetic telemetry (spans, logs, metrics, events as
- * Parquet) for a small web shop, with one injected incident and its ground truth.
+ * Parquet, in the canonical tables of @opsbook/telemetry-schema) for a small web shop, with one
+ * injected incident and its ground truth.
  */
 export { generateTelemetry, GENERATOR_DEFAULTS } from './generate';
-export type { GeneratedFile, GenerationSummary, GeneratorOptions } from './generate';
+export type { GeneratedFile, GenerationSummary, GeneratorOptions, OutputFormat } from './generate';
+export { OTLP_FILES } from './otlp-json';
 export { TOPOLOGY } from './topology';
 export type { EntrypointSpec, OperationSpec, ServiceSpec, StepSpec, Topology } from './topology';
 export type { IncidentTruth } from './scenario';
@@ -17,6 +19,6 @@ export {
   SPANS_TABLE,
   TELEMETRY_TABLES
 } from './schema';
-export type { ColumnSpec, TableSpec } from './schema';
+export type { TableSpec } from './schema';
 export { METRIC_SPECS } from './metrics';
 export { Random } from './random';

@@ -11,6 +11,7 @@ import {
   SPANS_TABLE,
   TOPOLOGY
 } from '@opsbook/generator';
+import { TABLES } from '@opsbook/telemetry-schema/lib/tables';
 import { ParquetQueries, sha256, tempDir } from './helpers';
 
 const SPANS = 20_000;
@@ -86,13 +87,53 @@ describe('generateTelemetry', () => {
       );
     });
 
-    it('writes exactly the schema columns and types', async () => {
+    it('writes exactly the canonical columns, in schema order, with their types', async () => {
+      const duckdbType: Record<string, string> = {
+        timestamp_ns: 'TIMESTAMP_NS',
+        utf8: 'VARCHAR',
+        int32: 'INTEGER',
+        int64: 'BIGINT',
+        float64: 'DOUBLE',
+        bool: 'BOOLEAN',
+        attributes: 'MAP(VARCHAR, VARCHAR)',
+        list_int64: 'BIGINT[]',
+        list_float64: 'DOUBLE[]'
+      };
       for (const spec of [SPANS_TABLE, LOGS_TABLE, METRICS_TABLE, EVENTS_TABLE]) {
-        const columns = await db.rows(`DESCRIBE ${spec.table}`);
+        const view = spec.file.replace('.parquet', '');
+        const columns = await db.rows(`DESCRIBE ${view}`);
         expect(columns.map(c => [c.column_name, c.column_type])).toEqual(
-          spec.columns.map(c => [c.name, c.type])
+          TABLES[spec.table].columns.map(c => [c.name, duckdbType[c.kind]])
         );
       }
+    });
+
+    it('fills every non-nullable canonical column, and attribute maps hold JSON text', async () => {
+      for (const spec of [SPANS_TABLE, LOGS_TABLE, METRICS_TABLE, EVENTS_TABLE]) {
+        const view = spec.file.replace('.parquet', '');
+        for (const column of TABLES[spec.table].columns.filter(c => !c.nullable)) {
+          expect([
+            view,
+            column.name,
+            await db.value(`SELECT count(*) FROM ${view} WHERE "${column.name}" IS NULL`)
+          ]).toEqual([view, column.name, 0]);
+        }
+      }
+      const [span] = await db.rows(
+        `SELECT attributes['http.request.method'] AS method, attributes['http.route'] AS route,
+                attributes['http.response.status_code'] AS status
+         FROM spans WHERE kind = 'server' AND name = 'POST /charge' LIMIT 1`
+      );
+      expect(span).toEqual({ method: '"POST"', route: '"/charge"', status: expect.any(String) });
+      expect(JSON.parse(span.status as string)).toEqual(expect.any(Number));
+      const kinds = await db.rows(`SELECT DISTINCT kind, status_code FROM spans ORDER BY ALL`);
+      expect(new Set(kinds.map(k => k.kind))).toEqual(new Set(['client', 'internal', 'server']));
+      expect(new Set(kinds.map(k => k.status_code))).toEqual(new Set(['error', 'ok', 'unset']));
+      expect(
+        await db.value(
+          'SELECT count(*) FROM spans WHERE duration_ns <> epoch_ns(end_time) - epoch_ns(start_time)'
+        )
+      ).toBe(0);
     });
 
     it('compresses with zstd and sorts every file by time', async () => {
@@ -125,9 +166,9 @@ describe('generateTelemetry', () => {
       );
       expect(orphans).toBe(0);
       const roots = await db.rows(
-        `SELECT DISTINCT service_name, span_kind FROM spans WHERE parent_span_id IS NULL`
+        `SELECT DISTINCT service_name, kind FROM spans WHERE parent_span_id IS NULL`
       );
-      expect(roots).toEqual([{ service_name: 'frontend', span_kind: 'SERVER' }]);
+      expect(roots).toEqual([{ service_name: 'frontend', kind: 'server' }]);
     });
 
     it('uses well-formed, unique ids', async () => {
@@ -144,8 +185,8 @@ describe('generateTelemetry', () => {
       const services = await db.value('SELECT count(DISTINCT service_name) FROM spans');
       expect(services).toBeGreaterThanOrEqual(8);
       expect(services).toBe(TOPOLOGY.services.length);
-      const kinds = await db.rows('SELECT DISTINCT span_kind FROM spans ORDER BY 1');
-      expect(kinds.map(k => k.span_kind)).toEqual(['CLIENT', 'INTERNAL', 'SERVER']);
+      const kinds = await db.rows('SELECT DISTINCT kind FROM spans ORDER BY 1');
+      expect(kinds.map(k => k.kind)).toEqual(['client', 'internal', 'server']);
       const [range] = await db.rows(
         `SELECT min(start_time) AS first, max(end_time) AS last,
                 count(DISTINCT hour(start_time)) AS hours FROM spans`
@@ -187,8 +228,8 @@ describe('generateTelemetry', () => {
       const p95 = async (from: string, to: string): Promise<number> =>
         Number(
           await db.value(
-            `SELECT quantile_cont(duration_ms, 0.95) FROM spans
-             WHERE service_name = 'payment' AND span_kind = 'SERVER'
+            `SELECT quantile_cont(duration_ns / 1e6, 0.95) FROM spans
+             WHERE service_name = 'payment' AND kind = 'server'
                AND start_time >= '${from}' AND start_time < '${to}'`
           )
         );
@@ -199,8 +240,8 @@ describe('generateTelemetry', () => {
       const errorRate = async (from: string, to: string): Promise<number> =>
         Number(
           await db.value(
-            `SELECT avg(CASE WHEN status_code = 'ERROR' THEN 1 ELSE 0 END) FROM spans
-             WHERE service_name = 'checkout' AND span_kind = 'SERVER'
+            `SELECT avg(CASE WHEN status_code = 'error' THEN 1 ELSE 0 END) FROM spans
+             WHERE service_name = 'checkout' AND kind = 'server'
                AND start_time >= '${from}' AND start_time < '${to}'`
           )
         );
@@ -212,7 +253,8 @@ describe('generateTelemetry', () => {
     it('propagates 504s from checkout through api-gateway to frontend', async () => {
       const services = await db.rows(
         `SELECT DISTINCT service_name FROM spans
-         WHERE span_kind = 'SERVER' AND http_status_code = 504 AND status_code = 'ERROR'
+         WHERE kind = 'server' AND attributes['http.response.status_code'] = '504'
+           AND status_code = 'error'
            AND start_time >= '${start}' AND start_time < '${end}' ORDER BY 1`
       );
       expect(services.map(s => s.service_name)).toEqual(['api-gateway', 'checkout', 'frontend']);
@@ -225,14 +267,14 @@ describe('generateTelemetry', () => {
             `SELECT count(*) FROM logs WHERE service_name = 'checkout'
                AND severity_text = 'ERROR' AND severity_number = 17
                AND body LIKE 'timeout calling payment after 2000ms%'
-               AND timestamp >= '${from}' AND timestamp < '${to}'`
+               AND time >= '${from}' AND time < '${to}'`
           )
         );
       expect(await timeouts(start, end)).toBeGreaterThan(0);
       expect(await timeouts('2026-11-10 00:00:00', start)).toBe(0);
       const warnings = await db.value(
         `SELECT count(*) FROM logs WHERE service_name = 'payment' AND severity_text = 'WARN'
-           AND service_version = '2.4.0' AND timestamp >= '${start}' AND timestamp < '${end}'`
+           AND service_version = '2.4.0' AND time >= '${start}' AND time < '${end}'`
       );
       expect(warnings).toBeGreaterThan(0);
     });
@@ -254,7 +296,7 @@ describe('generateTelemetry', () => {
         Number(
           await db.value(
             `SELECT avg(value) FROM metrics WHERE service_name = 'payment'
-               AND metric_name = '${metric}' AND timestamp >= '${from}' AND timestamp < '${to}'`
+               AND metric_name = '${metric}' AND time >= '${from}' AND time < '${to}'`
           )
         );
       const cpu = 'process.cpu.utilization';
@@ -265,10 +307,10 @@ describe('generateTelemetry', () => {
 
     it('records the deploy, the alerts and the rollback as events', async () => {
       const events = await db.rows(
-        `SELECT strftime(timestamp, '%H:%M') AS at, service_name, kind, severity,
-                json_extract_string(attributes, '$.to_version') AS to_version,
-                json_extract_string(attributes, '$.state') AS state
-         FROM events WHERE timestamp >= '${start}' AND timestamp < '2026-11-10 17:00:00'`
+        `SELECT strftime(time, '%H:%M') AS at, service_name, event_type AS kind, severity,
+                json_extract_string(attributes['to_version'], '$') AS to_version,
+                status AS state, source
+         FROM events WHERE time >= '${start}' AND time < '2026-11-10 17:00:00'`
       );
       expect(events).toContainEqual(
         expect.objectContaining({
@@ -303,7 +345,7 @@ describe('generateTelemetry', () => {
              SELECT 1 FROM spans p WHERE p.trace_id = c.trace_id AND p.span_id = c.parent_span_id)`
         );
         expect(orphans).toBe(0);
-        expect(await q.value('SELECT count(DISTINCT timestamp) FROM metrics')).toBe(120);
+        expect(await q.value('SELECT count(DISTINCT time) FROM metrics')).toBe(120);
       } finally {
         q.close();
       }

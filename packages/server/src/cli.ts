@@ -4,7 +4,7 @@
  *   opsbook serve [--notebooks DIR] [--data DIR] [--store DIR] [--port N] [--host H] [--no-auth]
  *                 [--users FILE] [--token T] [--app-dir DIR] [--log-level L]
  *                 [--prometheus NAME=URL]... [--alertmanager NAME=URL]...
- *   opsbook generate --out DIR [--spans N] [--seed S]
+ *   opsbook generate --out DIR [--spans N] [--seed S] [--format parquet|otlp-json]
  *   opsbook ingest FILE... [--as KIND] [--dataset NAME] [--store DIR] [--table T]
  *                  [--on-error reject|quarantine] [--services FILE]
  *   opsbook catalog ls [--store DIR] [--json]
@@ -87,6 +87,8 @@ generate options:
   --out DIR          Output directory (required)
   --spans N          Number of spans (default: the generator's)
   --seed S           Random seed, for reproducible data (default: the generator's)
+  --format F         parquet (default: the canonical tables) or otlp-json (OTLP/JSON lines
+                     for traces, logs and metrics, to exercise 'opsbook ingest --as otlp')
 
 ingest options:
   --as KIND          Input format: ${INGEST_KINDS.join(', ')}
@@ -122,7 +124,13 @@ audit and runs options:
 export type Command =
   | { kind: 'help' }
   | { kind: 'serve'; config: ServerConfigInput }
-  | { kind: 'generate'; outDir: string; spans?: number; seed?: number }
+  | {
+      kind: 'generate';
+      outDir: string;
+      spans?: number;
+      seed?: number;
+      format?: 'parquet' | 'otlp-json';
+    }
   | IngestCommand
   | CatalogCommand
   | AuditCommand
@@ -141,7 +149,7 @@ const SERVE_FLAGS = [
   '--prometheus',
   '--alertmanager'
 ];
-const GENERATE_FLAGS = ['--out', '--spans', '--seed'];
+const GENERATE_FLAGS = ['--out', '--spans', '--seed', '--format'];
 const INGEST_FLAGS = ['--as', '--dataset', '--store', '--table', '--on-error', '--services'];
 const CATALOG_FLAGS = ['--store'];
 /** Flags that may be given several times. */
@@ -224,11 +232,16 @@ export function parseArgs(argv: string[]): Command {
     if (!outDir) {
       throw usage("'generate' needs --out DIR.");
     }
+    const format = values.get('--format');
+    if (format !== undefined && format !== 'parquet' && format !== 'otlp-json') {
+      throw usage(`Option --format must be parquet or otlp-json, not '${format}'.`);
+    }
     return {
       kind: 'generate',
       outDir,
       spans: optionalInteger(values, '--spans', 1),
-      seed: optionalInteger(values, '--seed', 0)
+      seed: optionalInteger(values, '--seed', 0),
+      ...(format === undefined ? {} : { format })
     };
   }
   const logLevel = values.get('--log-level');
@@ -420,6 +433,9 @@ async function generate(command: Extract<Command, { kind: 'generate' }>): Promis
   }
   if (command.seed !== undefined) {
     options.seed = command.seed;
+  }
+  if (command.format !== undefined) {
+    options.format = command.format;
   }
   const summary = await generator.generateTelemetry(options);
   process.stdout.write(`Wrote telemetry to ${command.outDir}\n`);

@@ -74,6 +74,10 @@ describe('the opsbook CLI', () => {
       spans: 1000,
       seed: 7
     });
+    expect(parseArgs(['generate', '--out', 'd', '--format', 'otlp-json'])).toMatchObject({
+      kind: 'generate',
+      format: 'otlp-json'
+    });
   });
 
   it.each([
@@ -84,7 +88,8 @@ describe('the opsbook CLI', () => {
     [['serve', '--log-level', 'loud'], /--log-level must be one of debug, info, warn, error/],
     [['generate'], /'generate' needs --out DIR/],
     [['generate', '--out', 'd', '--spans', '0'], /--spans must be an integer >= 1/],
-    [['generate', '--out', 'd', '--no-auth'], /Unknown option '--no-auth' for 'generate'/]
+    [['generate', '--out', 'd', '--no-auth'], /Unknown option '--no-auth' for 'generate'/],
+    [['generate', '--out', 'd', '--format', 'csv'], /--format must be parquet or otlp-json/]
   ])('rejects %j with a clear message and exit code 2', async (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(message);
     const { code, stderr } = await run(argv);

@@ -37,7 +37,10 @@ async function writeFixtures(dir: string): Promise<void> {
   await connection.run(`COPY (
       SELECT TIMESTAMP '2024-03-01 00:00:00' + INTERVAL (i) MINUTE AS time,
              CASE i % 5 WHEN 0 THEN NULL WHEN 1 THEN 'short' WHEN 2 THEN 'longer than twelve bytes ' || i
-                        WHEN 3 THEN 'ünïcødé 東京 ' || i ELSE '' END AS label
+                        WHEN 3 THEN 'ünïcødé 東京 ' || i ELSE '' END AS label,
+             CAST(CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN MAP {}
+                  ELSE MAP {'http.route': '"/r/' || i || '"', 'n': i::VARCHAR} END
+                  AS MAP(VARCHAR, VARCHAR)) AS attributes
       FROM range(5000) t(i)
     ) TO '${strings}' (FORMAT parquet)`);
   connection.closeSync();
@@ -190,6 +193,19 @@ describe('datasets', () => {
       (_, i) => [null, 'short', `longer than twelve bytes ${i}`, `ünïcødé 東京 ${i}`, ''][i % 5]
     );
     expect(table!.getChild('label')!.toArray()).toEqual(expected);
+  });
+
+  it('streams MAP(VARCHAR, VARCHAR) columns (telemetry attributes) as Arrow maps', async () => {
+    const { table } = await arrow('strings/arrow?columns=attributes');
+    const column = table!.getChild('attributes')!;
+    expect(String(column.type)).toBe('Map<{key:Utf8, value:Utf8}>');
+    const rows = Array.from({ length: 5000 }, (_, i) => {
+      const value = column.get(i) as { toJSON(): Record<string, string> } | null;
+      return value === null ? null : { ...value.toJSON() };
+    });
+    expect(rows.slice(0, 3)).toEqual([null, {}, { 'http.route': '"/r/2"', n: '2' }]);
+    expect(rows[4999]).toEqual({});
+    expect(rows.filter(r => r === null)).toHaveLength(1667);
   });
 
   it('applies limit and returns every column when none are named', async () => {

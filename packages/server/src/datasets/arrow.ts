@@ -7,13 +7,17 @@
  *
  * Type mapping: VARCHAR->Utf8, BOOLEAN->Bool, (U)TINY/SMALL/INT/BIGINT->(Ui|I)nt8/16/32/64,
  * FLOAT->Float32, DOUBLE->Float64, TIMESTAMP->Timestamp(us), TIMESTAMPTZ->Timestamp(us, UTC),
- * TIMESTAMP_MS/S/NS->Timestamp(ms/s/ns), DATE->Date(day); anything else -> Utf8 of its text form.
+ * TIMESTAMP_MS/S/NS->Timestamp(ms/s/ns), DATE->Date(day), MAP(VARCHAR, VARCHAR)->Map<Utf8, Utf8>
+ * (the canonical attribute maps, so `attributes['http.route']` works in the browser's DuckDB);
+ * anything else -> Utf8 of its text form.
  */
 import type { ServerResponse } from 'node:http';
 
 import bindings from '@duckdb/node-bindings';
 import {
   DuckDBDataChunk,
+  DuckDBMapType,
+  DuckDBMapValue,
   DuckDBResult,
   DuckDBTypeId,
   DuckDBVarCharVector,
@@ -31,7 +35,9 @@ import {
   Int32,
   Int64,
   Int8,
+  makeBuilder,
   makeData,
+  Map_,
   RecordBatch,
   RecordBatchStreamWriter,
   Schema,
@@ -121,16 +127,69 @@ function kindOf(typeId: DuckDBTypeId): ColumnKind | null {
   }
 }
 
+/** The Arrow type of a string-to-string map (the telemetry schema's attribute maps). */
+function stringMapType(): DataType {
+  return new Map_(
+    new Field(
+      'entries',
+      new Struct<{ key: Utf8; value: Utf8 }>([
+        new Field('key', new Utf8(), false),
+        new Field('value', new Utf8(), true)
+      ]),
+      false
+    )
+  );
+}
+
+/** Whether column `i` of `result` is MAP(VARCHAR, VARCHAR). */
+function isStringMap(result: DuckDBResult, i: number): boolean {
+  if (result.columnTypeId(i) !== DuckDBTypeId.MAP) {
+    return false;
+  }
+  const type = result.columnType(i) as DuckDBMapType;
+  return (
+    type.keyType.typeId === DuckDBTypeId.VARCHAR && type.valueType.typeId === DuckDBTypeId.VARCHAR
+  );
+}
+
+/** MAP(VARCHAR, VARCHAR) values, through `getItem`, into an Arrow Map. */
+function stringMapData(vectors: DuckDBVector[], type: DataType): Data {
+  const builder = makeBuilder({ type, nullValues: [null, undefined] });
+  for (const vector of vectors) {
+    const count = vector.itemCount;
+    for (let i = 0; i < count; i++) {
+      const item = vector.getItem(i) as DuckDBMapValue | null;
+      builder.append(
+        item === null
+          ? null
+          : new Map(
+              item.entries.map(e => [String(e.key), e.value === null ? null : String(e.value)])
+            )
+      );
+    }
+  }
+  return builder.finish().flush();
+}
+
 /** The Arrow schema and per-column conversions for a DuckDB result. */
 export class BatchBuilder {
   readonly schema: Schema;
   private readonly kinds: (ColumnKind | null)[];
+  private readonly maps: boolean[];
 
   constructor(result: DuckDBResult) {
     const names = result.columnNames();
     this.kinds = names.map((_, i) => kindOf(result.columnTypeId(i)));
+    this.maps = names.map((_, i) => isStringMap(result, i));
     this.schema = new Schema(
-      names.map((name, i) => new Field(name, this.kinds[i]?.arrow ?? new Utf8(), true))
+      names.map(
+        (name, i) =>
+          new Field(
+            name,
+            this.maps[i] ? stringMapType() : (this.kinds[i]?.arrow ?? new Utf8()),
+            true
+          )
+      )
     );
   }
 
@@ -139,6 +198,9 @@ export class BatchBuilder {
     const length = chunks.reduce((n, c) => n + c.rowCount, 0);
     const children = this.kinds.map((kind, column) => {
       const vectors = chunks.map(chunk => chunk.getColumnVector(column));
+      if (this.maps[column]) {
+        return stringMapData(vectors, this.schema.fields[column].type);
+      }
       return kind === null ? utf8Data(vectors, length) : fixedData(kind, vectors, length);
     });
     const data = makeData({ type: new Struct(this.schema.fields), length, nullCount: 0, children });
