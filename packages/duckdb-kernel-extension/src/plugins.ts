@@ -13,21 +13,29 @@ import { INotebookTracker } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IKernelClient, IKernelSpecs } from '@jupyterlite/services';
-import { DuckDBKernel, type CellContext } from '@opsbook/duckdb-kernel';
+import { DisposableDelegate, type IDisposable } from '@lumino/disposable';
+import {
+  DuckDBKernel,
+  type CellContext,
+  type KernelRun,
+  type RunObserver
+} from '@opsbook/duckdb-kernel';
 import { httpDatasetSource, listDatasets, type EngineSettings } from '@opsbook/query-engine';
 import { createBrowserEngine } from '@opsbook/query-engine/lib/browser';
 import { isTelemetryMetadata, METADATA_KEY, readChartConfig } from '@opsbook/telemetry-cell';
 import { KERNEL_LOGO } from './logo';
+import { IDuckDBKernelHooks } from './tokens';
 
 const PLUGIN_ID = '@opsbook/duckdb-kernel-extension:plugin';
 
 /** The kernel's name in notebook metadata (`metadata.kernelspec.name`). */
 export const KERNEL_NAME = 'duckdb';
 
-const plugin: JupyterFrontEndPlugin<void> = {
+const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
   id: PLUGIN_ID,
   description: 'Registers the DuckDB SQL kernel, running DuckDB-WASM in the browser.',
   autoStart: true,
+  provides: IDuckDBKernelHooks,
   requires: [IKernelSpecs, IKernelClient],
   optional: [INotebookTracker, ISettingRegistry],
   activate: (
@@ -36,15 +44,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     kernelClient: IKernelClient,
     tracker: INotebookTracker | null,
     settingRegistry: ISettingRegistry | null
-  ) => {
+  ): IDuckDBKernelHooks => {
     const serverSettings = ServerConnection.makeSettings();
     const settings = loadSettings(settingRegistry);
     const authorizedFetch = ((url: string, init?: RequestInit) =>
       ServerConnection.makeRequest(url, init ?? {}, serverSettings)) as typeof fetch;
     const datasetsUrl = URLExt.join(serverSettings.baseUrl, 'api', 'datasets');
 
-    const startEngine = async () => {
-      const engine = await createBrowserEngine({
+    const createEngine = async () =>
+      createBrowserEngine({
         bundle: {
           mainModule: new URL('@duckdb/duckdb-wasm/dist/duckdb-eh.wasm', import.meta.url).href,
           mainWorker: new URL(
@@ -54,6 +62,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         },
         settings: await settings
       });
+    const startEngine = async () => {
+      const engine = await createEngine();
       const listing = await listDatasets({ datasetsUrl, fetch: authorizedFetch });
       for (const entry of listing.filter(d => !d.error)) {
         await engine.registerDataset(
@@ -61,6 +71,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
         );
       }
       return engine;
+    };
+
+    // Observers run one after the other; their warnings are shown together.
+    const observers = new Set<RunObserver>();
+    const observeRun = async (run: KernelRun): Promise<string | null> => {
+      const warnings: string[] = [];
+      for (const observer of observers) {
+        try {
+          const warning = await observer(run);
+          if (warning) {
+            warnings.push(warning);
+          }
+        } catch (error) {
+          warnings.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+      return warnings.length ? warnings.join('\n') : null;
     };
 
     const resolveCell = (cellId: string): CellContext | null => {
@@ -92,7 +119,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         metadata: {},
         resources: { 'logo-32x32': KERNEL_LOGO, 'logo-64x64': KERNEL_LOGO }
       } as never,
-      create: async options => new DuckDBKernel({ ...options, engine: startEngine, resolveCell })
+      create: async options =>
+        new DuckDBKernel({ ...options, engine: startEngine, resolveCell, onRun: observeRun })
     });
 
     // Interrupt: JupyterLite cancels the queued cells; we cancel the query that is running.
@@ -102,6 +130,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return interrupt(kernelId);
     };
     void app;
+    return {
+      addRunObserver: (observer: RunObserver): IDisposable => {
+        observers.add(observer);
+        return new DisposableDelegate(() => observers.delete(observer));
+      },
+      createEngine,
+      http: { datasetsUrl, fetch: authorizedFetch }
+    };
   }
 };
 

@@ -8,7 +8,7 @@
  */
 import type { KernelMessage } from '@jupyterlab/services';
 import { BaseKernel, type IKernel } from '@jupyterlite/services';
-import type { QueryEngine, QueryProgress } from '@opsbook/query-engine';
+import type { EngineInfo, QueryEngine, QueryProgress, QueryResult } from '@opsbook/query-engine';
 import {
   buildOutputs,
   DEFAULT_MAX_ROWS,
@@ -25,6 +25,26 @@ export interface CellContext {
   chart: ChartConfig | null;
 }
 
+/** A successful run of a cell, with its FULL result (not only the rows the outputs keep). */
+export interface KernelRun {
+  /** The nbformat id of the cell that ran; null when unknown (e.g. a console). */
+  cellId: string | null;
+  /** True for a telemetry cell. */
+  telemetry: boolean;
+  /** The source as executed. */
+  code: string;
+  result: QueryResult;
+  engine: EngineInfo;
+}
+
+/**
+ * Called after each successful run, before the kernel replies, so whatever it reports still
+ * reaches the cell. Resolves with a short warning to show in the cell, or null. It must not throw
+ * for an expected failure (the kernel shows a thrown error as a warning too, never as a failed
+ * run).
+ */
+export type RunObserver = (run: KernelRun) => Promise<string | null>;
+
 /** Options of `DuckDBKernel`. */
 export interface DuckDBKernelOptions extends IKernel.IOptions {
   /** Starts (or returns) the engine; awaited before the first request. */
@@ -32,6 +52,8 @@ export interface DuckDBKernelOptions extends IKernel.IOptions {
   /** Finds the cell an execute request came from; null when unknown (e.g. a console). */
   resolveCell?: (cellId: string) => CellContext | null;
   maxRows?: number;
+  /** Observes successful runs (e.g. records their provenance). */
+  onRun?: RunObserver;
 }
 
 /** A kernel that runs SQL on DuckDB-WASM. */
@@ -40,10 +62,12 @@ export class DuckDBKernel extends BaseKernel {
   private readonly _engineReady: Promise<QueryEngine>;
   private readonly _resolveCell: (cellId: string) => CellContext | null;
   private readonly _maxRows: number;
+  private readonly _onRun: RunObserver | null;
 
   constructor(options: DuckDBKernelOptions) {
     super(options);
     this._resolveCell = options.resolveCell ?? (() => null);
+    this._onRun = options.onRun ?? null;
     this._maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
     this._engineReady = options.engine().then(engine => (this._engine = engine));
     DuckDBKernel.running.set(this.id, this);
@@ -148,6 +172,13 @@ export class DuckDBKernel extends BaseKernel {
           });
         }
       }
+      await this._observe({
+        cellId: cellId ?? null,
+        telemetry: cell.telemetry,
+        code: content.code,
+        result,
+        engine: engine.info
+      });
       return {
         status: 'ok',
         execution_count: this.executionCount,
@@ -164,6 +195,22 @@ export class DuckDBKernel extends BaseKernel {
         execution_count: this.executionCount,
         ...failure
       } as KernelMessage.IExecuteReplyMsg['content'];
+    }
+  }
+
+  /** Hands a run to the observer; shows its warning (or its error) on stderr in the cell. */
+  private async _observe(run: KernelRun): Promise<void> {
+    if (!this._onRun) {
+      return;
+    }
+    let warning: string | null;
+    try {
+      warning = await this._onRun(run);
+    } catch (error) {
+      warning = error instanceof Error ? error.message : String(error);
+    }
+    if (warning) {
+      this.stream({ name: 'stderr', text: `${warning}\n` });
     }
   }
 

@@ -4,6 +4,7 @@
  *
  * Lockdown: no extension is installed or autoloaded, external access (files, URLs) is disabled, and
  * the configuration is locked, so SQL in a notebook can only read the datasets the engine loads.
+ * The telemetry macros (`attr(attributes, 'http.route')`, see macros.ts) are created first.
  */
 import { tableFromIPC, type Table } from 'apache-arrow';
 import {
@@ -19,6 +20,7 @@ import {
   type ScanRecord
 } from './engine';
 import { Messages, QueryError } from './errors';
+import { TELEMETRY_MACROS } from './macros';
 import { hasEmptyResult, scansFromPlan, STUB_SCHEMA, stubRowsSql, type ScanNeed } from './planner';
 import type { DuckDBPort } from './port';
 import { isExplainable, quoteIdent, quoteLiteral, splitStatements, stripComments } from './sql';
@@ -30,6 +32,8 @@ interface Loaded {
   columns: Set<string>;
   start?: string;
   end?: string;
+  /** The snapshot the server served these rows from, when it said. */
+  snapshotId?: string | null;
 }
 
 interface DatasetState {
@@ -83,7 +87,8 @@ export class DuckDBEngine implements QueryEngine {
     ];
     // The planning connection resolves dataset names to their stubs first.
     await port.runQuery(planConn, `SET search_path = '${STUB_SCHEMA},main'`);
-    for (const statement of setup) {
+    // The macros live in the in-memory database, so the planning connection sees them too.
+    for (const statement of [...TELEMETRY_MACROS, ...setup]) {
       await port.runQuery(conn, statement);
     }
     const version = await port.getVersion();
@@ -302,7 +307,7 @@ export class DuckDBEngine implements QueryEngine {
     };
     const loaded = state.loaded;
     if (loaded && covers(loaded, need)) {
-      return record;
+      return { ...record, snapshotId: loaded.snapshotId ?? record.snapshotId };
     }
     const slice: Loaded = loaded
       ? {
@@ -319,7 +324,7 @@ export class DuckDBEngine implements QueryEngine {
     // Keep the dataset's column order so `SELECT *` on a full load matches the file.
     const columns = source.columns.map(c => c.name).filter(c => slice.columns.has(c));
     progress({ phase: 'loading', dataset: source.name, bytesLoaded: 0 });
-    const ipc = await source.fetchSlice({
+    const served = await source.fetchSlice({
       columns,
       start: slice.start,
       end: slice.end,
@@ -327,9 +332,12 @@ export class DuckDBEngine implements QueryEngine {
       onBytes: bytes => progress({ phase: 'loading', dataset: source.name, bytesLoaded: bytes })
     });
     this._check(run);
+    // A source that names the snapshot it served (`ServedSlice`) wins over the listing's id.
+    const ipc = served instanceof Uint8Array ? served : served.ipc;
+    slice.snapshotId = served instanceof Uint8Array ? null : served.snapshotId;
     await this._replaceTable(source.name, ipc);
     state.loaded = slice;
-    return record;
+    return { ...record, snapshotId: slice.snapshotId ?? record.snapshotId };
   }
 
   private async _replaceTable(name: string, ipc: Uint8Array): Promise<void> {

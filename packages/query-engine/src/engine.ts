@@ -39,9 +39,22 @@ export interface SliceRequest {
   onBytes?: (bytes: number) => void;
 }
 
-/** A dataset the engine can load lazily, a slice at a time, as Arrow IPC stream bytes. */
+/**
+ * A slice as served, with the snapshot its bytes were read from (the server's
+ * `X-Opsbook-Snapshot`), so provenance names the data actually loaded, not the listing's.
+ */
+export interface ServedSlice {
+  ipc: Uint8Array;
+  /** The snapshot the server read; null when it did not say (a plain file). */
+  snapshotId: string | null;
+}
+
+/**
+ * A dataset the engine can load lazily, a slice at a time, as Arrow IPC stream bytes. A source
+ * that knows which snapshot served the bytes returns a `ServedSlice`.
+ */
 export interface DatasetSource extends DatasetDescriptor {
-  fetchSlice(request: SliceRequest): Promise<Uint8Array>;
+  fetchSlice(request: SliceRequest): Promise<Uint8Array | ServedSlice>;
 }
 
 /** One phase of a running query, reported as it happens. */
@@ -60,6 +73,10 @@ export interface ScanRecord {
   columns: string[];
   start?: string;
   end?: string;
+  /**
+   * The snapshot of the rows DuckDB scanned: the one the server said it served for the slice in
+   * memory (`X-Opsbook-Snapshot`), else the listing's.
+   */
   snapshotId?: string | null;
   /** True when the plan could not be derived and the whole table was loaded. */
   fullLoad: boolean;

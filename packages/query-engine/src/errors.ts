@@ -33,7 +33,18 @@ export const Messages = {
     `Dataset "${name}" did not arrive as a valid Arrow stream: ${detail}`,
   badDatasetName: (name: string) =>
     `"${name}" is not a valid dataset name: use lower-case letters, digits and "_", starting with a letter.`,
-  emptyQuery: () => 'Nothing to run: the cell has no SQL statement.'
+  emptyQuery: () => 'Nothing to run: the cell has no SQL statement.',
+  snapshotGone: (id: string, table: string) =>
+    `snapshot ${id} of ${table} no longer exists on the server, so the run cannot be replayed on ` +
+    `the data it read. Ask whoever manages the catalog whether it was deleted or compacted.`,
+  snapshotNotPinnable: (id: string, table: string, detail: string) =>
+    `Cannot read snapshot ${id} of ${table}: ${detail}`,
+  snapshotMismatch: (table: string, pinned: string, served: string | null) =>
+    `The server served ${table} from snapshot ${served ?? '(none)'} instead of the pinned ` +
+    `${pinned}; the replay was stopped rather than compared on other data.`,
+  notPinned: (table: string) =>
+    `The query reads ${table}, which the run did not record a snapshot for, so it cannot be ` +
+    `replayed pinned. Re-run the cell to record a run that names every table it reads.`
 } as const;
 
 /** A failed query, with DuckDB's own message and, where known, the position in the SQL. */

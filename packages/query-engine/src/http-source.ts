@@ -1,9 +1,12 @@
 /**
  * Datasets served by the Opsbook server: the listing at `GET <datasetsUrl>` and slices as Arrow IPC
- * streams at `GET <datasetsUrl>/<name>/arrow?columns=..&start=..&end=..`, where the server reads
- * Parquet with native DuckDB and pushes the projection and the time filter into the scan.
+ * streams at `GET <datasetsUrl>/<name>/arrow?columns=..&start=..&end=..[&snapshot=<id>]`, where the
+ * server reads Parquet with native DuckDB and pushes the projection and the time filter into the
+ * scan. The server names the snapshot it read in the `X-Opsbook-Snapshot` response header; every
+ * slice carries it (`ServedSlice`), so scans record the snapshot of the bytes actually loaded.
+ * `snapshot=<id>` pins a catalog table at an older snapshot (404 once that snapshot is gone).
  */
-import type { ColumnInfo, DatasetSource, SliceRequest } from './engine';
+import type { ColumnInfo, DatasetSource, ServedSlice, SliceRequest } from './engine';
 import { Messages, QueryError } from './errors';
 
 /** One entry of the server's dataset listing. */
@@ -28,6 +31,18 @@ export interface HttpSourceOptions {
   headers?: Record<string, string>;
 }
 
+/** The response header naming the snapshot a slice was read from. */
+export const SNAPSHOT_HEADER = 'X-Opsbook-Snapshot';
+
+/** Options of `httpDatasetSource`. */
+export interface HttpDatasetSourceOptions extends HttpSourceOptions {
+  /**
+   * Read this snapshot of the table (`snapshot=<id>`) instead of the latest; a slice served from
+   * any other snapshot is refused.
+   */
+  snapshot?: string;
+}
+
 /** Reads the server's dataset listing. */
 export async function listDatasets(options: HttpSourceOptions): Promise<DatasetListing[]> {
   const doFetch = options.fetch ?? fetch;
@@ -47,17 +62,23 @@ export async function listDatasets(options: HttpSourceOptions): Promise<DatasetL
 /** A `DatasetSource` for one listed dataset. */
 export function httpDatasetSource(
   listing: DatasetListing,
-  options: HttpSourceOptions
+  options: HttpDatasetSourceOptions
 ): DatasetSource {
   const doFetch = options.fetch ?? fetch;
+  const pin = options.snapshot;
   return {
     name: listing.name,
     columns: listing.columns,
     timeColumn: listing.timeColumn,
-    rowCount: listing.rowCount ?? undefined,
-    snapshotId: listing.snapshotId ?? null,
-    async fetchSlice(request: SliceRequest): Promise<Uint8Array> {
+    // Pinned, the rows come from the pin; otherwise the listing's latest is the best guess
+    // until a slice arrives with the server's header.
+    rowCount: pin ? undefined : (listing.rowCount ?? undefined),
+    snapshotId: pin ?? listing.snapshotId ?? null,
+    async fetchSlice(request: SliceRequest): Promise<ServedSlice> {
       const params = new URLSearchParams({ columns: request.columns.join(',') });
+      if (pin) {
+        params.set('snapshot', pin);
+      }
       if (request.start) {
         params.set('start', request.start);
       }
@@ -87,11 +108,26 @@ export function httpDatasetSource(
         } catch {
           // Not JSON: keep the text.
         }
+        if (pin && response.status === 404) {
+          throw new QueryError(Messages.snapshotGone(pin, listing.name), { kind: 'data' });
+        }
+        if (pin && response.status === 400) {
+          throw new QueryError(Messages.snapshotNotPinnable(pin, listing.name, detail), {
+            kind: 'data'
+          });
+        }
         throw new QueryError(Messages.datasetFetch(listing.name, response.status, detail), {
           kind: 'data'
         });
       }
-      return readAll(response, request.onBytes);
+      const served = response.headers.get(SNAPSHOT_HEADER);
+      if (pin && served !== pin) {
+        await response.body?.cancel();
+        throw new QueryError(Messages.snapshotMismatch(listing.name, pin, served), {
+          kind: 'data'
+        });
+      }
+      return { ipc: await readAll(response, request.onBytes), snapshotId: served };
     }
   };
 }

@@ -5,3 +5,5 @@ export * from './planner';
 export * from './port';
 export * from './duckdb-engine';
 export * from './http-source';
+export * from './macros';
+export * from './pinned';

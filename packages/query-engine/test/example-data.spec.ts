@@ -62,10 +62,10 @@ describe('the query engine on the example data', () => {
   it('shows the incident in a group-by over the time window', async () => {
     const result = await engine.query(`
       SELECT service_name,
-             quantile_cont(duration_ms, 0.95) FILTER (WHERE start_time <  TIMESTAMP '2026-11-10 14:00:00') AS before_p95,
-             quantile_cont(duration_ms, 0.95) FILTER (WHERE start_time >= TIMESTAMP '2026-11-10 14:00:00') AS during_p95
+             quantile_cont(duration_ns, 0.95) FILTER (WHERE start_time <  TIMESTAMP '2026-11-10 14:00:00') AS before_p95,
+             quantile_cont(duration_ns, 0.95) FILTER (WHERE start_time >= TIMESTAMP '2026-11-10 14:00:00') AS during_p95
       FROM spans
-      WHERE span_kind = 'SERVER'
+      WHERE kind = 'server'
         AND start_time BETWEEN TIMESTAMP '2026-11-10 12:00:00' AND TIMESTAMP '2026-11-10 16:00:00'
       GROUP BY service_name ORDER BY service_name`);
     const rows = result.table.toArray().map(r => r.toJSON());
@@ -75,7 +75,7 @@ describe('the query engine on the example data', () => {
       table: 'spans',
       start: '2026-11-10T12:00:00Z',
       end: '2026-11-10T16:00:00Z',
-      columns: ['duration_ms', 'service_name', 'span_kind', 'start_time']
+      columns: ['duration_ns', 'kind', 'service_name', 'start_time']
     });
   });
 
@@ -83,7 +83,7 @@ describe('the query engine on the example data', () => {
     const result = await engine.query(`
       SELECT service_name, minute, errors,
              sum(errors) OVER (PARTITION BY service_name ORDER BY minute) AS running_errors
-      FROM (SELECT service_name, date_trunc('minute', timestamp) AS minute, count(*) AS errors
+      FROM (SELECT service_name, date_trunc('minute', time) AS minute, count(*) AS errors
             FROM logs WHERE severity_number >= 17 GROUP BY ALL)
       QUALIFY row_number() OVER (PARTITION BY service_name ORDER BY minute DESC) = 1
       ORDER BY running_errors DESC`);
@@ -94,7 +94,7 @@ describe('the query engine on the example data', () => {
 
   it('cancels a running query on the example data', async () => {
     const running = engine.query(
-      'SELECT count(*) FROM spans a, spans b WHERE a.duration_ms + b.duration_ms > 1e12'
+      'SELECT count(*) FROM spans a, spans b WHERE a.duration_ns / 1e6 + b.duration_ns / 1e6 > 1e12'
     );
     setTimeout(() => void engine.cancel(), 500);
     await expect(running).rejects.toMatchObject({ kind: 'cancelled' });
@@ -102,10 +102,25 @@ describe('the query engine on the example data', () => {
 
   it('reports a SQL error with its position', async () => {
     const error: QueryError = await engine
-      .query('SELECT service_name FROM spans\nWHERE duraton_ms > 5')
+      .query('SELECT service_name FROM spans\nWHERE duraton_ns > 5')
       .catch(e => e);
-    expect(error.message).toContain('duraton_ms');
+    expect(error.message).toContain('duraton_ns');
     expect(error.position).toMatchObject({ line: 2, column: 7 });
+  });
+
+  it('reads attribute maps with attr(), in DuckDB-WASM without the JSON extension', async () => {
+    const result = await engine.query(`
+      SELECT attr(attributes, 'http.route') AS route,
+             attributes['http.route'] AS raw,
+             attr(attributes, 'http.response.status_code')::INTEGER AS status
+      FROM spans
+      WHERE kind = 'server' AND name = 'POST /charge'
+      LIMIT 1`);
+    expect(result.table.get(0)!.toJSON()).toEqual({
+      route: '/charge',
+      raw: '"/charge"',
+      status: expect.any(Number)
+    });
   });
 
   it('names the file when a dataset is not valid Parquet', async () => {

@@ -6,7 +6,8 @@
  *
  *   "metadata": { "opsbook": { "version": 1, "kind": "telemetry", "chart": { "mark": "line", ... } } }
  *
- * `chart` is optional: absent means "choose from the result's shape". The JSON Schema in
+ * `chart` is optional: absent means "choose from the result's shape". `runs` lists the cell's last
+ * recorded runs (issue #5), written after each run the server recorded. The JSON Schema in
  * `schema/cell-metadata.schema.json` is generated from these types (`npm run schema`), and
  * `docs/notebook-format.md` describes them for people.
  */
@@ -37,6 +38,31 @@ export interface ChartConfig {
   color?: string | null;
 }
 
+/**
+ * One recorded run of the cell, as the server stamped it (the same shape as `RunSummary` of
+ * `@opsbook/provenance`): enough to list the cell's history and find the full, signed record in
+ * the run log (`GET /api/opsbook/runs/<runId>`).
+ */
+export interface CellRunSummary {
+  /** The run id, the key of the record in the server's run log. */
+  runId: string;
+  /** SHA-256 of the cell's source and result-affecting metadata when it ran. */
+  cellVersion: string;
+  /** The canonical result hash (`opsbook.result.v1`, 64 hex digits) of the full result. */
+  hash: string;
+  /** Rows in the full result. */
+  rows: number;
+  /** The snapshot ids the run read, sorted. */
+  inputs: string[];
+  /** Who ran it (the server's user name). */
+  user?: string;
+  /** When it finished (ISO-8601 UTC, the server's clock). */
+  finishedAt?: string;
+}
+
+/** How many run summaries a cell keeps (older runs stay in the server's run log). */
+export const MAX_CELL_RUNS = 10;
+
 /** Opsbook's metadata on a telemetry cell (`cell.metadata.opsbook`). */
 export interface TelemetryCellMetadata {
   /** Format version, currently 1. */
@@ -45,6 +71,8 @@ export interface TelemetryCellMetadata {
   kind: 'telemetry';
   /** The user's chart choice; absent means automatic. */
   chart?: ChartConfig;
+  /** The cell's last recorded runs, oldest first, at most `MAX_CELL_RUNS`. */
+  runs?: CellRunSummary[];
 }
 
 /** True when a cell's metadata marks it as a telemetry cell. */
