@@ -10,6 +10,7 @@
 import { CompiledModel } from './model';
 import { Random } from './random';
 import { Regression } from './scenario';
+import { Stress } from './scenarios/types';
 import { TraceBuilder } from './spans';
 import { Conditions } from './timeline';
 
@@ -27,6 +28,8 @@ export interface ServiceProfile {
 export interface Calibration {
   readonly normal: readonly ServiceProfile[];
   readonly regressed: readonly ServiceProfile[];
+  /** Under the scenario's perturbations at full strength; `null` when it has none. */
+  readonly stressed: readonly ServiceProfile[] | null;
   /** Latency factor of the pilot conditions; metrics divide by it to rescale to a minute. */
   readonly latencyFactor: number;
 }
@@ -35,9 +38,15 @@ export interface Calibration {
 const PILOT_TRACES = 3000;
 
 /**
- * Builds pilot traces at peak load with and without the regression and summarises each service.
+ * Builds pilot traces at peak load with and without the regression (and under `stress`, the
+ * scenario's perturbations at full strength, if any) and summarises each service.
  */
-export function calibrate(model: CompiledModel, regression: Regression, rng: Random): Calibration {
+export function calibrate(
+  model: CompiledModel,
+  regression: Regression,
+  rng: Random,
+  stress: Stress | null = null
+): Calibration {
   const load = 1;
   const latencyFactor = 0.85 + 0.3 * load;
   const regressionService = model.serviceIndex(regression.service);
@@ -47,7 +56,8 @@ export function calibrate(model: CompiledModel, regression: Regression, rng: Ran
     versions: model.services.map(s => s.version),
     hosts: model.services.map(s => s.name),
     regressionActive: false,
-    slowdown: model.services.map(() => 1)
+    slowdown: model.services.map(() => 1),
+    stress: null
   };
   const badVersions = base.versions.slice();
   badVersions[regressionService] = regression.badVersion;
@@ -56,6 +66,8 @@ export function calibrate(model: CompiledModel, regression: Regression, rng: Ran
   return {
     normal: profile(model, builder, base),
     regressed: profile(model, builder, bad),
+    // Last, so that the other profiles draw the same numbers whatever the scenario.
+    stressed: stress === null ? null : profile(model, builder, { ...base, stress }),
     latencyFactor
   };
 }

@@ -1,11 +1,10 @@
 /**
- * Change and alert events: every deploy and rollback on the timeline, the incident's alerts firing
- * and resolving, and the alert of the harmless noise episode. A few dozen rows at most, built as a
+ * Change and alert events: every deploy, rollback and restart on the timeline, the scenario's
+ * alerts firing and resolving, and the alert of the harmless noise episode. A few dozen rows at most, built as a
  * plain array.
  */
 import { hashString } from './random';
 import { EventRow } from './schema';
-import { INCIDENT_ALERTS } from './scenario';
 import { MINUTE_US, Timeline } from './timeline';
 
 /** The alert rule and threshold of the noise episodes' alerts. */
@@ -26,6 +25,22 @@ function commitOf(service: string, version: string): string {
 export function buildEvents(timeline: Timeline): EventRow[] {
   const events: EventRow[] = [];
   for (const change of timeline.changes) {
+    if (change.kind === 'restart') {
+      const summary = `Restarted ${change.service}: ${change.change}`;
+      events.push({
+        timestampUs: change.timeUs,
+        serviceName: change.service,
+        kind: 'restart',
+        eventId: hashString(`${change.service}:${change.timeUs}:restart`).toString(16),
+        name: `Restarted ${change.service}`,
+        status: 'succeeded',
+        severity: 'warning',
+        summary,
+        source: 'kubernetes',
+        attributes: { version: change.toVersion, reason: change.change, actor: 'kubelet' }
+      });
+      continue;
+    }
     const commit = commitOf(change.service, change.toVersion);
     const summary =
       change.kind === 'rollback'
@@ -77,10 +92,13 @@ export function buildEvents(timeline: Timeline): EventRow[] {
 
   const duration = timeline.incidentEndUs - timeline.incidentStartUs;
   const lastUs = timeline.endUs - 1;
-  for (const a of INCIDENT_ALERTS) {
+  for (const a of timeline.alerts) {
     // Alert evaluation runs on the minute plus a few seconds; keep both inside short windows.
     const fire =
-      timeline.incidentStartUs + Math.min(a.firesAfterMin * MINUTE_US + 15e6, duration / 2);
+      timeline.incidentStartUs +
+      (a.firesAtFraction === undefined
+        ? Math.min(a.firesAfterMin * MINUTE_US + 15e6, duration / 2)
+        : Math.round((a.firesAtFraction * duration) / MINUTE_US) * MINUTE_US + 15e6);
     const resolve = Math.min(
       lastUs,
       timeline.incidentEndUs + a.resolvesAfterMin * MINUTE_US + 15e6

@@ -1,13 +1,14 @@
 /**
  * The generator's pipeline, one phase per module:
  *
- *   options -> Timeline (traffic, versions, incident)      timeline.ts
+ *   options -> scenario (what goes wrong)                   scenarios/
+ *           -> Timeline (traffic, versions, perturbations)  timeline.ts
  *           -> calibrate the trace model for metrics        calibrate.ts
  *           -> traces, streamed span by span                spans.ts  \
  *              and the logs they cause                      logs.ts    } -> TelemetryWriter
  *           -> per-minute metrics                           metrics.ts /    (DuckDB appenders,
  *           -> deploy/alert events                          events.ts /      writer.ts)
- *           -> sorted Parquet files + incident.json
+ *           -> sorted Parquet files + incident.json (default) or ground-truth.json
  *
  * Memory stays flat whatever the span count: a trace lives in a reused buffer only until its
  * spans and logs are appended, and DuckDB keeps the rows in a work database on disk.
@@ -22,7 +23,9 @@ import { generateMetrics } from './metrics';
 import { CompiledModel, compileTopology } from './model';
 import { Random } from './random';
 import { IncidentTruth } from './scenario';
-import { INCIDENT_FILE } from './schema';
+import { DEFAULT_SCENARIO, findScenario } from './scenarios/registry';
+import { GroundTruth, Scenario } from './scenarios/types';
+import { GROUND_TRUTH_FILE, INCIDENT_FILE } from './schema';
 import { TraceBuilder } from './spans';
 import { Timeline } from './timeline';
 import { TOPOLOGY } from './topology';
@@ -46,6 +49,11 @@ export interface GeneratorOptions {
    * (traces/logs/metrics.otlp.jsonl, see otlp-json.ts), events still as events.parquet.
    */
   format?: OutputFormat;
+  /**
+   * Name of the scenario to inject (see `SCENARIOS`); default 'payment-regression', whose ground
+   * truth goes to incident.json. Every other scenario writes ground-truth.json.
+   */
+  scenario?: string;
   /** Called as spans are generated (`done` of `total` spans) and once more when files are written. */
   onProgress?: (done: number, total: number) => void;
 }
@@ -59,7 +67,7 @@ export interface GeneratedFile {
   name: string;
   /** Absolute path. */
   path: string;
-  /** Rows in the file (1 for incident.json, which holds one incident). */
+  /** Rows in the file (1 for incident.json and ground-truth.json, which hold one incident). */
   rows: number;
   /** Size on disk. */
   bytes: number;
@@ -67,10 +75,12 @@ export interface GeneratedFile {
 
 /** What `generateTelemetry` produced. */
 export interface GenerationSummary {
-  /** spans, logs, metrics and events Parquet files, then incident.json. */
+  /** spans, logs, metrics and events Parquet files, then incident.json or ground-truth.json. */
   files: GeneratedFile[];
-  /** The injected incident, as written to incident.json. */
-  incident: IncidentTruth;
+  /** The payment regression as written to incident.json; only for the default scenario. */
+  incident?: IncidentTruth;
+  /** The ground truth of the scenario, whichever it is (as in ground-truth.json). */
+  truth: GroundTruth;
   /** Wall-clock time of the whole run. */
   elapsedMs: number;
 }
@@ -106,6 +116,7 @@ interface Settings {
   startMs: number;
   hours: number;
   format: OutputFormat;
+  scenario: Scenario;
 }
 
 /** Checks the options and fills in defaults; errors name the option and say what to pass. */
@@ -142,7 +153,17 @@ function resolveOptions(options: GeneratorOptions): Settings {
   if (format !== 'parquet' && format !== 'otlp-json') {
     fail('format', "'parquet' or 'otlp-json'", format);
   }
-  return { outDir: path.resolve(options.outDir), spans, seed, startMs, hours, format };
+  const name = options.scenario ?? DEFAULT_SCENARIO;
+  if (typeof name !== 'string') {
+    fail('scenario', 'a scenario name such as "error-burst"', name);
+  }
+  let scenario: Scenario;
+  try {
+    scenario = findScenario(name);
+  } catch (err) {
+    throw new Error(`generateTelemetry: option 'scenario': ${(err as Error).message}`);
+  }
+  return { outDir: path.resolve(options.outDir), spans, seed, startMs, hours, format, scenario };
 }
 
 /** Lets other work (a server's requests, a progress bar) run during long generations. */
@@ -151,19 +172,21 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * Generates a day of synthetic telemetry for the shop in `TOPOLOGY` with one injected incident,
- * and writes spans, logs, metrics and events as Parquet plus the ground truth as incident.json
+ * Generates a day of synthetic telemetry for the shop in `TOPOLOGY` with one injected incident
+ * (`options.scenario`, default the payment regression), and writes spans, logs, metrics and events
+ * as Parquet plus the ground truth (incident.json for the default, ground-truth.json otherwise)
  * into `options.outDir`. Deterministic: the same options give byte-identical files.
  */
 export async function generateTelemetry(options: GeneratorOptions): Promise<GenerationSummary> {
   const began = Date.now();
   const settings = resolveOptions(options);
   const model = compileTopology(TOPOLOGY);
-  const timeline = new Timeline(settings.startMs, settings.hours, model);
+  const timeline = new Timeline(settings.startMs, settings.hours, model, settings.scenario);
   const calibration = calibrate(
     model,
     timeline.regression,
-    Random.derive(settings.seed, STREAM.calibration)
+    Random.derive(settings.seed, STREAM.calibration),
+    timeline.fullStress
   );
 
   fs.mkdirSync(settings.outDir, { recursive: true });
@@ -199,8 +222,13 @@ export async function generateTelemetry(options: GeneratorOptions): Promise<Gene
           outputs.push(w);
         }
       }
-      const incidentPath = path.join(settings.outDir, INCIDENT_FILE);
-      fs.writeFileSync(incidentPath, JSON.stringify(timeline.incident, null, 2) + '\n');
+      // The default keeps its historical incident.json; the library's scenarios write their truth.
+      const truth = timeline.incident ?? timeline.truth;
+      const truthName = timeline.incident === null ? GROUND_TRUTH_FILE : INCIDENT_FILE;
+      const stale = timeline.incident === null ? INCIDENT_FILE : GROUND_TRUTH_FILE;
+      fs.rmSync(path.join(settings.outDir, stale), { force: true });
+      const incidentPath = path.join(settings.outDir, truthName);
+      fs.writeFileSync(incidentPath, JSON.stringify(truth, null, 2) + '\n');
       const files: GeneratedFile[] = outputs.map(w => ({
         name: path.basename(w.path),
         path: w.path,
@@ -208,13 +236,18 @@ export async function generateTelemetry(options: GeneratorOptions): Promise<Gene
         bytes: fs.statSync(w.path).size
       }));
       files.push({
-        name: INCIDENT_FILE,
+        name: truthName,
         path: incidentPath,
         rows: 1,
         bytes: fs.statSync(incidentPath).size
       });
       options.onProgress?.(settings.spans, settings.spans);
-      return { files, incident: timeline.incident, elapsedMs: Date.now() - began };
+      return {
+        files,
+        ...(timeline.incident === null ? {} : { incident: timeline.incident }),
+        truth: timeline.truth,
+        elapsedMs: Date.now() - began
+      };
     } finally {
       writer.close();
     }
@@ -245,12 +278,13 @@ async function writeTraces(
   let nextReport = PROGRESS_EVERY;
   while (done < total) {
     const startUs = timeline.timeOfTrafficPosition(done / total);
-    const count = builder.build(builder.pickEntrypoint(), startUs, timeline.conditionsAt(startUs));
+    const cond = timeline.conditionsAt(startUs);
+    const count = builder.build(builder.pickEntrypoint(), startUs, cond);
     const take = Math.min(count, total - done);
     for (let i = 0; i < take; i++) {
       writer.appendSpan(builder.spans[i]);
     }
-    logs.compose(builder.spans, take, appendLog);
+    logs.compose(builder.spans, take, appendLog, cond.stress);
     done += take;
     if (done >= nextReport && done < total) {
       nextReport += PROGRESS_EVERY;

@@ -10,6 +10,7 @@
 import { Random } from './random';
 import { LogRow, Severity } from './schema';
 import { Regression } from './scenario';
+import { Stress } from './scenarios/types';
 import { SpanRecord } from './spans';
 
 /** Probability that a database call writes a DEBUG line. */
@@ -72,12 +73,24 @@ export class LogComposer {
     private readonly regression: Regression
   ) {}
 
-  /** Emits the log records of the first `count` spans of a trace, in span order. */
-  compose(spans: readonly SpanRecord[], count: number, emit: (row: LogRow) => void): void {
+  /**
+   * Emits the log records of the first `count` spans of a trace, in span order; `stress` is the
+   * scenario's effect when the trace ran, for the extra lines of perturbed services.
+   */
+  compose(
+    spans: readonly SpanRecord[],
+    count: number,
+    emit: (row: LogRow) => void,
+    stress: Stress | null = null
+  ): void {
+    this.stress = stress;
     for (let i = 0; i < count; i++) {
       const span = spans[i];
       if (span.spanKind === 'SERVER') {
         this.server(span, emit);
+        if (stress !== null) {
+          this.perturbed(span, stress, emit);
+        }
       } else if (span.spanKind === 'CLIENT') {
         this.client(span, emit);
       } else {
@@ -128,6 +141,28 @@ export class LogComposer {
             `route=${span.httpRoute} status=503`
         );
         break;
+      case 'injected': {
+        const p = this.stress?.perturbations[span.serviceIndex];
+        const message = p?.errorMessage ?? 'internal error';
+        this.put(
+          emit,
+          span,
+          span.endUs,
+          'ERROR',
+          `${message} route=${span.httpRoute} status=${code}`
+        );
+        break;
+      }
+      case 'database':
+        this.put(
+          emit,
+          span,
+          span.endUs,
+          'ERROR',
+          `request failed: database query timed out after retries route=${span.httpRoute} ` +
+            `status=${code} duration_ms=${took}`
+        );
+        break;
       case 'external':
         this.put(
           emit,
@@ -154,6 +189,21 @@ export class LogComposer {
     ) {
       const body = `slow request ${span.spanName} took ${took}ms threshold_ms=${SLOW_REQUEST_MS}`;
       this.put(emit, span, span.endUs, 'WARN', body);
+    }
+  }
+
+  /** The scenario's effect on the trace being composed. */
+  private stress: Stress | null = null;
+
+  /** The scenario's extra line for a request of a perturbed service, sampled by intensity. */
+  private perturbed(span: SpanRecord, stress: Stress, emit: (row: LogRow) => void): void {
+    const p = stress.perturbations[span.serviceIndex];
+    if (p === null) {
+      return;
+    }
+    const k = stress.intensity[span.serviceIndex];
+    if (p.log !== undefined && this.rng.chance(p.log.probability * k)) {
+      this.put(emit, span, span.startUs, p.log.severity, p.log.body(k, this.rng));
     }
   }
 
@@ -185,7 +235,13 @@ export class LogComposer {
 
   private client(span: SpanRecord, emit: (row: LogRow) => void): void {
     const code = span.httpStatusCode ?? 0;
-    if (span.timedOut) {
+    if (span.timedOut && span.httpMethod === null) {
+      const db = this.stress?.perturbations[span.serviceIndex]?.database ?? 'unknown';
+      const body =
+        `pq: canceling statement due to statement timeout db=${db} query="${span.spanName}" ` +
+        `timeout_ms=${span.timeoutMs} attempt=${span.attempt}`;
+      this.put(emit, span, span.endUs, 'WARN', body);
+    } else if (span.timedOut) {
       const body = `timeout calling ${span.peer} after ${span.timeoutMs}ms operation="${span.spanName}"`;
       this.put(emit, span, span.endUs, 'ERROR', body);
     } else if (span.httpMethod !== null && code >= 500) {

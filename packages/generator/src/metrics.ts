@@ -4,9 +4,11 @@
  * Metrics describe the whole (notional) traffic of the shop, `PEAK_REQUESTS_PER_SECOND` user
  * requests at the daily peak, of which the traces are a sample; they do not depend on how many
  * spans were asked for. Request counts, latency and error shares come from the calibration of the
- * trace model, so a latency jump in the traces is a latency jump in the metrics too.
+ * trace model, so a latency jump in the traces is a latency jump in the metrics too. A scenario's
+ * perturbations add CPU and memory, blend latency and errors towards their calibrated values,
+ * and may add series of their own (e.g. a database's connections).
  */
-import { Calibration } from './calibrate';
+import { Calibration, ServiceProfile } from './calibrate';
 import { CompiledModel } from './model';
 import { Random } from './random';
 import { MetricRow, MetricType } from './schema';
@@ -35,6 +37,19 @@ export const PEAK_REQUESTS_PER_SECOND = 120;
 const GC_PERIOD_MIN = 47;
 
 const MIB = 1024 * 1024;
+
+/**
+ * A service's profile at scenario intensity `k`: p99 moves geometrically and the error share
+ * linearly from the normal profile to the one under full stress.
+ */
+function blend(normal: ServiceProfile, stressed: ServiceProfile, k: number): ServiceProfile {
+  const ratio = normal.p99Ms > 0 ? stressed.p99Ms / normal.p99Ms : 1;
+  return {
+    requestsPerTrace: normal.requestsPerTrace,
+    p99Ms: normal.p99Ms * Math.pow(ratio, k),
+    errorRate: normal.errorRate + (stressed.errorRate - normal.errorRate) * k
+  };
+}
 
 /** Rounds to `digits` decimals, keeping files small and values readable. */
 function round(value: number, digits: number): number {
@@ -86,13 +101,21 @@ export function generateMetrics(
       }
       const uptime = m - restartMinute[s];
       const regressed = cond.regressionActive && s === regressionService;
-      const profile = profiles[s];
+      const stress = cond.stress;
+      const profile =
+        stress !== null && calibration.stressed !== null
+          ? blend(profiles[s], calibration.stressed[s], stress.level)
+          : profiles[s];
 
       let cpu = service.cpuBase + service.cpuPerLoad * cond.load + 0.015 * rng.normal();
       if (regressed) {
         cpu += regression.extraCpu * (0.6 + 0.4 * cond.load);
       }
       cpu += 0.08 * (cond.slowdown[s] - 1);
+      const perturbation = stress?.perturbations[s];
+      if (stress && perturbation) {
+        cpu += (perturbation.cpu ?? 0) * stress.intensity[s];
+      }
       const gc = ((uptime + gcOffset[s]) % GC_PERIOD_MIN) / GC_PERIOD_MIN;
       let memoryMb =
         service.memoryMb * (1 + 0.12 * gc + 0.06 * Math.min(1, uptime / 30)) +
@@ -100,6 +123,9 @@ export function generateMetrics(
         4 * rng.normal();
       if (regressed) {
         memoryMb += regression.extraMemoryMb * Math.min(1, (uptime + 1) / 10);
+      }
+      if (stress && perturbation) {
+        memoryMb += (perturbation.memoryMb ?? 0) * stress.intensity[s];
       }
       const p99 =
         profile.p99Ms *
@@ -127,6 +153,16 @@ export function generateMetrics(
         rows++;
       });
     });
+    for (const series of timeline.scenario.extraSeries ?? []) {
+      row.serviceName = series.service;
+      row.hostName = series.host;
+      row.metricName = series.metric;
+      row.metricType = series.type;
+      row.unit = series.unit;
+      row.value = series.value(cond.stress?.level ?? 0, cond.load, rng);
+      emit(row);
+      rows++;
+    }
   }
   return rows;
 }

@@ -57,8 +57,10 @@ export interface IncidentAlert {
   readonly service: string;
   readonly severity: 'warning' | 'critical';
   readonly summary: string;
-  /** Minutes after the deploy that the alert fires. */
+  /** Minutes after the start of the incident that the alert fires. */
   readonly firesAfterMin: number;
+  /** If set, fires at this fraction of the incident window instead (for slowly growing faults). */
+  readonly firesAtFraction?: number;
   /** Minutes after the rollback that it resolves. */
   readonly resolvesAfterMin: number;
   readonly condition: Record<string, string | number>;

@@ -39,7 +39,7 @@ export type Severity = keyof typeof SEVERITY_NUMBER;
 export type MetricType = 'gauge' | 'sum';
 
 /** Kinds of change and alert events (the canonical `event_type`). */
-export type EventKind = 'deploy' | 'alert' | 'rollback';
+export type EventKind = 'deploy' | 'alert' | 'rollback' | 'restart';
 
 /** One span as the generator hands it to the writer; times are microseconds since the epoch (UTC). */
 export interface SpanRow {
@@ -96,12 +96,12 @@ export interface EventRow {
   eventId: string;
   /** Alert rule, or the deploy's title. */
   name: string;
-  /** firing / resolved for alerts, succeeded for deploys and rollbacks. */
+  /** firing / resolved for alerts, succeeded for deploys, rollbacks and restarts. */
   status: string;
   severity: 'info' | 'warning' | 'critical';
   /** One-line summary, e.g. 'Deployed payment 2.4.0'. */
   summary: string;
-  /** Producer: 'argo-cd' (deploys), 'oncall' (rollbacks), 'alertmanager' (alerts). */
+  /** Producer: 'argo-cd' (deploys), 'oncall' (rollbacks), 'alertmanager' (alerts), 'kubernetes' (restarts). */
   source: string;
   /** Record attributes, plain values (the writer JSON-encodes each, as the schema says). */
   attributes: Record<string, string | number>;
@@ -137,6 +137,9 @@ export const TELEMETRY_TABLES: readonly TableSpec[] = [
 
 /** File name of the incident ground truth written next to the Parquet files. */
 export const INCIDENT_FILE = 'incident.json';
+
+/** File name of the ground truth of the other scenarios (see scenarios/types.ts). */
+export const GROUND_TRUTH_FILE = 'ground-truth.json';
 
 /** Value of `deployment_environment` on every row. */
 export const DEPLOYMENT_ENVIRONMENT = 'production';

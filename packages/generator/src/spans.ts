@@ -21,9 +21,20 @@ import { Random } from './random';
 import { SpanKind, SpanRow } from './schema';
 import { Conditions } from './timeline';
 import { Regression } from './scenario';
+import { scaledFactor } from './scenarios/types';
 
 /** Why a SERVER span failed; logs use it to choose their message. */
-export type FailureCause = 'none' | 'client' | 'self' | 'queue' | 'downstream' | 'external';
+export type FailureCause =
+  | 'none'
+  | 'client'
+  | 'self'
+  | 'queue'
+  | 'downstream'
+  | 'external'
+  /** The scenario made the service fail (`Perturbation.errorRate`). */
+  | 'injected'
+  /** A database call timed out on every attempt (`Perturbation.dbTimeoutMs`). */
+  | 'database';
 
 /** A span plus the facts about it that logs and tests need but the Parquet file does not hold. */
 export interface SpanRecord extends SpanRow {
@@ -43,6 +54,8 @@ export interface SpanRecord extends SpanRow {
   cause: FailureCause;
   /** For SERVER spans of a regressed service: time spent queued before work began. */
   queueWaitUs: number;
+  /** For database CLIENT spans: 1 for the first try, 2 for the first retry, ... */
+  attempt: number;
 }
 
 /** A fresh, empty span record. */
@@ -70,7 +83,8 @@ function emptyRecord(): SpanRecord {
     timedOut: false,
     timeoutMs: 0,
     cause: 'none',
-    queueWaitUs: 0
+    queueWaitUs: 0,
+    attempt: 1
   };
 }
 
@@ -155,6 +169,7 @@ export class TraceBuilder {
     span.timeoutMs = 0;
     span.cause = 'none';
     span.queueWaitUs = 0;
+    span.attempt = 1;
     return span;
   }
 
@@ -165,7 +180,12 @@ export class TraceBuilder {
 
   /** Latency multiplier for a service's own work in the current minute. */
   private latency(service: number): number {
-    return this.cond.latencyFactor * this.cond.slowdown[service];
+    const stress = this.cond.stress;
+    const base = this.cond.latencyFactor * this.cond.slowdown[service];
+    return stress === null
+      ? base
+      : base *
+          scaledFactor(stress.perturbations[service]?.latencyFactor, stress.intensity[service]);
   }
 
   /** Serves operation `opIndex` as a SERVER span starting at `startUs`; returns the span. */
@@ -177,7 +197,12 @@ export class TraceBuilder {
     span.operation = opIndex;
     span.httpMethod = op.method;
     span.httpRoute = op.route;
-    const selfUs = rng.logNormal(op.selfMs, op.sigma) * this.latency(service) * 1000;
+    let selfUs = rng.logNormal(op.selfMs, op.sigma) * this.latency(service) * 1000;
+    const stress = this.cond.stress;
+    const perturbation = stress?.perturbations[service];
+    if (stress && perturbation?.pauseMs !== undefined) {
+      selfUs += rng.logNormal(perturbation.pauseMs * stress.intensity[service], 0.5) * 1000;
+    }
     let t = startUs + selfUs * 0.3;
     let status = 200;
     let cause: FailureCause = 'none';
@@ -194,6 +219,12 @@ export class TraceBuilder {
         cause = 'queue';
       }
     }
+    if (status === 200 && stress && perturbation?.errorRate !== undefined) {
+      if (rng.chance(perturbation.errorRate * stress.intensity[service])) {
+        status = perturbation.errorStatus ?? 500;
+        cause = 'injected';
+      }
+    }
     if (status === 200 && op.clientErrorRate > 0 && rng.chance(op.clientErrorRate)) {
       status = op.clientErrorStatus;
       cause = 'client';
@@ -206,10 +237,20 @@ export class TraceBuilder {
           continue;
         }
         // Parallel calls leave a few tens of microseconds apart, as a runtime schedules them.
-        const child = this.step(step, service, span.index, t + rng.uniform(20, 150));
+        let child = this.step(step, service, span.index, t + rng.uniform(20, 150));
+        // Database calls that hit the statement timeout are retried after a short backoff.
+        const retries = perturbation?.dbRetries ?? 0;
+        while (step.type === 'db' && child.timedOut && child.attempt <= retries) {
+          const attempt = child.attempt + 1;
+          child = this.step(step, service, span.index, child.endUs + rng.uniform(50e3, 150e3));
+          child.attempt = attempt;
+        }
         stageEnd = Math.max(stageEnd, child.endUs);
         const code = child.timedOut ? 504 : (child.httpStatusCode ?? 0);
-        if (code >= 400 && (step.type !== 'http' || step.critical)) {
+        if (step.type === 'db' && child.timedOut) {
+          status = 500;
+          cause = 'database';
+        } else if (code >= 400 && (step.type !== 'http' || step.critical)) {
           status = step.type === 'external' ? 502 : code;
           cause = step.type === 'external' ? 'external' : 'downstream';
         }
@@ -257,11 +298,24 @@ export class TraceBuilder {
         const kind = step.type === 'db' ? 'CLIENT' : 'INTERNAL';
         const span = this.open(service, parentIndex, kind, step.name, startUs);
         const slow = this.regression.slowStep;
-        const ms =
+        let ms =
           this.regressed(service) && step.name === slow.name
             ? rng.logNormal(slow.medianMs, slow.sigma)
             : rng.logNormal(step.medianMs, step.sigma) * this.latency(service);
         span.status = step.type === 'internal' ? 'OK' : 'UNSET';
+        const stress = this.cond.stress;
+        const p = stress?.perturbations[service];
+        if (step.type === 'db' && stress && p?.dbWaitMs !== undefined) {
+          // Lock or connection wait in front of the query, then the statement timeout.
+          ms += rng.logNormal(p.dbWaitMs * stress.intensity[service], 0.6);
+          const timeoutMs = p.dbTimeoutMs ?? Infinity;
+          if (ms > timeoutMs) {
+            ms = timeoutMs;
+            span.timedOut = true;
+            span.timeoutMs = timeoutMs;
+            span.status = 'ERROR';
+          }
+        }
         span.endUs = Math.round(startUs + ms * 1000);
         return span;
       }

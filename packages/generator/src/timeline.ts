@@ -1,6 +1,7 @@
 /**
  * The generated window on a minute grid: the daily traffic curve, which version and pod of each
- * service runs when, when the noise episodes happen, and the incident's ground truth.
+ * service runs when, when the noise episodes happen, the scenario's perturbations minute by
+ * minute, and its ground truth.
  *
  * All times are microseconds since the Unix epoch, as plain numbers: dates in this century are
  * about 1.8e15 us, well inside the 2^53 range where doubles hold integers exactly.
@@ -8,16 +9,15 @@
 import { hashString } from './random';
 import { CompiledModel } from './model';
 import {
-  AFFECTED_SERVICES,
   BACKGROUND_DEPLOYS,
-  INCIDENT_DESCRIPTION,
-  INCIDENT_SYMPTOMS,
-  INCIDENT_WINDOW,
+  IncidentAlert,
   IncidentTruth,
   NOISE_EPISODES,
   PAYMENT_REGRESSION,
   Regression
 } from './scenario';
+import { PAYMENT_REGRESSION_SCENARIO } from './scenarios/payment-regression';
+import { GroundTruth, Perturbation, Scenario, Stress } from './scenarios/types';
 
 /** Microseconds per minute. */
 export const MINUTE_US = 60_000_000;
@@ -36,11 +36,13 @@ export interface Conditions {
   readonly regressionActive: boolean;
   /** Extra latency multiplier by service index (1 outside noise episodes). */
   readonly slowdown: readonly number[];
+  /** The scenario's perturbations this minute; `null` outside its window (and always for the default). */
+  readonly stress: Stress | null;
 }
 
-/** A deploy or rollback of one service. */
+/** A deploy, rollback or restart of one service. */
 export interface ChangeEvent {
-  readonly kind: 'deploy' | 'rollback';
+  readonly kind: 'deploy' | 'rollback' | 'restart';
   readonly service: string;
   readonly serviceIndex: number;
   readonly fromVersion: string;
@@ -101,67 +103,82 @@ export class Timeline {
   readonly endUs: number;
   /** Number of whole minutes in the window. */
   readonly minutes: number;
-  /** Deploys and rollbacks in time order. */
+  /** Deploys, rollbacks and restarts in time order. */
   readonly changes: readonly ChangeEvent[];
   /** Noise episodes in time order. */
   readonly episodes: readonly PlacedEpisode[];
-  /** The regression and its service index. */
+  /** The scenario told by this timeline. */
+  readonly scenario: Scenario;
+  /**
+   * The payment regression's model and its service index; it is only active when the scenario
+   * deploys the bad version (the default scenario).
+   */
   readonly regression: Regression;
   readonly regressionService: number;
-  /** Deploy of the bad version and rollback, in microseconds. */
+  /** Start and end of the scenario's impact, in microseconds. */
   readonly incidentStartUs: number;
   readonly incidentEndUs: number;
-  /** Ground truth for `incident.json`. */
-  readonly incident: IncidentTruth;
+  /** Alerts the scenario raises. */
+  readonly alerts: readonly IncidentAlert[];
+  /** Ground truth for `ground-truth.json`. */
+  readonly truth: GroundTruth;
+  /** Ground truth for `incident.json`: the payment regression only, `null` for other scenarios. */
+  readonly incident: IncidentTruth | null;
+  /** Every perturbation at full strength, for calibrating metrics; `null` if there are none. */
+  readonly fullStress: Stress | null;
 
   private readonly conditions: Conditions[];
   /** Running total of per-minute traffic weight; `cumulative[m]` is the weight before minute m. */
   private readonly cumulative: Float64Array;
 
   /**
-   * Lays out a window of `hours` starting at `startMs` (milliseconds since the epoch) for `model`.
+   * Lays out a window of `hours` starting at `startMs` (milliseconds since the epoch) for `model`,
+   * telling `scenario` (by default the payment regression).
    */
-  constructor(startMs: number, hours: number, model: CompiledModel) {
+  constructor(
+    startMs: number,
+    hours: number,
+    model: CompiledModel,
+    scenario: Scenario = PAYMENT_REGRESSION_SCENARIO
+  ) {
     this.startUs = startMs * 1000;
     this.minutes = Math.max(1, Math.round(hours * 60));
     this.endUs = this.startUs + this.minutes * MINUTE_US;
-    this.regression = PAYMENT_REGRESSION;
-    this.regressionService = model.serviceIndex(PAYMENT_REGRESSION.service);
+    this.scenario = scenario;
+    this.regression = scenario.regression ?? PAYMENT_REGRESSION;
+    this.regressionService = model.serviceIndex(this.regression.service);
+    this.alerts = scenario.alerts;
     const atMinute = (fraction: number): number => Math.round(fraction * this.minutes);
-    const deployMinute = atMinute(INCIDENT_WINDOW.deployAt);
-    const rollbackMinute = Math.max(deployMinute + 1, atMinute(INCIDENT_WINDOW.rollbackAt));
-    this.incidentStartUs = this.minuteStart(deployMinute);
-    this.incidentEndUs = this.minuteStart(rollbackMinute);
+    const startMinute = atMinute(scenario.window.from);
+    const endMinute = Math.max(startMinute + 1, atMinute(scenario.window.to));
+    this.incidentStartUs = this.minuteStart(startMinute);
+    this.incidentEndUs = this.minuteStart(endMinute);
 
     const planned = [
       ...BACKGROUND_DEPLOYS.map(d => ({
-        kind: 'deploy' as const,
+        kind: 'deploy' as ChangeEvent['kind'],
         service: d.service,
-        version: d.version,
+        version: d.version as string | undefined,
         minute: atMinute(d.at),
         change: d.change
       })),
-      {
-        kind: 'deploy' as const,
-        service: PAYMENT_REGRESSION.service,
-        version: PAYMENT_REGRESSION.badVersion,
-        minute: deployMinute,
-        change: 'upgrade fraud-scoring client library; refresh configuration defaults'
-      },
-      {
-        kind: 'rollback' as const,
-        service: PAYMENT_REGRESSION.service,
-        version: PAYMENT_REGRESSION.goodVersion,
-        minute: rollbackMinute,
-        change: 'roll back to the last good release'
-      }
+      ...scenario.changes.map(c => ({
+        kind: c.kind,
+        service: c.service,
+        version: c.version,
+        minute: c.at === 'start' ? startMinute : c.at === 'end' ? endMinute : atMinute(c.at),
+        change: c.change
+      }))
     ].sort((a, b) => a.minute - b.minute);
 
     // Walk the minutes once, applying changes as their minute comes, so each minute shares the
     // version and pod arrays of the rollout state it belongs to.
+    const hostOf = (i: number, version: string, generation: number): string =>
+      scenario.hosts?.[model.services[i].name] ??
+      podName(model.services[i].name, version, generation);
     const versions = model.services.map(s => s.version);
     const generations = model.services.map(() => 0);
-    const hosts = model.services.map((s, i) => podName(s.name, versions[i], generations[i]));
+    const hosts = model.services.map((_, i) => hostOf(i, versions[i], generations[i]));
     const changes: ChangeEvent[] = [];
     this.episodes = NOISE_EPISODES.map(e => {
       const start = atMinute(e.at);
@@ -172,6 +189,22 @@ export class Timeline {
         alert: e.alert
       };
     });
+    const perturbations = model.services.map(() => null as Perturbation | null);
+    for (const p of scenario.perturbations) {
+      perturbations[model.serviceIndex(p.service)] = p;
+    }
+    const stressOf = (m: number): Stress | null => {
+      if (scenario.perturbations.length === 0 || m < startMinute || m >= endMinute) {
+        return null;
+      }
+      const ramp = (m - startMinute + 1) / (endMinute - startMinute);
+      const intensity = perturbations.map(p => (p === null ? 0 : p.shape === 'ramp' ? ramp : 1));
+      return { level: Math.max(...intensity), perturbations, intensity };
+    };
+    this.fullStress =
+      scenario.perturbations.length === 0
+        ? null
+        : { level: 1, perturbations, intensity: perturbations.map(p => (p === null ? 0 : 1)) };
     let next = 0;
     let stateVersions: readonly string[] = versions.slice();
     let stateHosts: readonly string[] = hosts.slice();
@@ -182,18 +215,19 @@ export class Timeline {
       while (next < planned.length && planned[next].minute <= m) {
         const p = planned[next++];
         const i = model.serviceIndex(p.service);
+        const version = p.version ?? versions[i];
         changes.push({
           kind: p.kind,
           service: p.service,
           serviceIndex: i,
           fromVersion: versions[i],
-          toVersion: p.version,
+          toVersion: version,
           timeUs: this.minuteStart(m),
           change: p.change
         });
-        versions[i] = p.version;
+        versions[i] = version;
         generations[i] += 1;
-        hosts[i] = podName(p.service, p.version, generations[i]);
+        hosts[i] = hostOf(i, version, generations[i]);
         changed = true;
       }
       if (changed) {
@@ -213,26 +247,45 @@ export class Timeline {
         latencyFactor: 0.85 + 0.3 * load,
         versions: stateVersions,
         hosts: stateHosts,
-        regressionActive: stateVersions[this.regressionService] === PAYMENT_REGRESSION.badVersion,
-        slowdown
+        regressionActive:
+          scenario.regression !== undefined &&
+          stateVersions[this.regressionService] === this.regression.badVersion,
+        slowdown,
+        stress: stressOf(m)
       });
       this.cumulative[m + 1] = this.cumulative[m] + load;
     }
     this.changes = changes;
-    this.incident = {
-      id: 'payment-2.4.0-fraud-cache-regression',
-      title: 'Checkout failures after payment 2.4.0 deploy',
-      rootCauseService: PAYMENT_REGRESSION.service,
-      rootCauseKind: 'deploy',
-      badVersion: PAYMENT_REGRESSION.badVersion,
-      goodVersion: PAYMENT_REGRESSION.goodVersion,
-      deployTime: isoFromUs(this.incidentStartUs),
+    this.truth = {
+      scenario: scenario.name,
+      id: scenario.id,
+      title: scenario.title,
+      rootCauseService: scenario.rootCauseService,
+      rootCauseKind: scenario.rootCauseKind,
       start: isoFromUs(this.incidentStartUs),
       end: isoFromUs(this.incidentEndUs),
-      affectedServices: AFFECTED_SERVICES.slice(),
-      symptoms: INCIDENT_SYMPTOMS.slice(),
-      description: INCIDENT_DESCRIPTION
+      affectedServices: scenario.affectedServices.slice(),
+      symptoms: scenario.symptoms.slice(),
+      description: scenario.description
     };
+    const regression = scenario.regression;
+    this.incident =
+      regression === undefined
+        ? null
+        : {
+            id: scenario.id,
+            title: scenario.title,
+            rootCauseService: scenario.rootCauseService,
+            rootCauseKind: 'deploy',
+            badVersion: regression.badVersion,
+            goodVersion: regression.goodVersion,
+            deployTime: isoFromUs(this.incidentStartUs),
+            start: isoFromUs(this.incidentStartUs),
+            end: isoFromUs(this.incidentEndUs),
+            affectedServices: scenario.affectedServices.slice(),
+            symptoms: scenario.symptoms.slice(),
+            description: scenario.description
+          };
   }
 
   /** Start of minute `m` of the window. */

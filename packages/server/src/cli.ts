@@ -4,7 +4,8 @@
  *   opsbook serve [--notebooks DIR] [--data DIR] [--store DIR] [--port N] [--host H] [--no-auth]
  *                 [--users FILE] [--token T] [--app-dir DIR] [--log-level L]
  *                 [--prometheus NAME=URL]... [--alertmanager NAME=URL]...
- *   opsbook generate --out DIR [--spans N] [--seed S] [--format parquet|otlp-json]
+ *   opsbook generate --out DIR [--spans N] [--seed S] [--scenario NAME] [--format parquet|otlp-json]
+ *   opsbook generate --list-scenarios
  *   opsbook ingest FILE... [--as KIND] [--dataset NAME] [--store DIR] [--table T]
  *                  [--on-error reject|quarantine] [--services FILE]
  *   opsbook catalog ls [--store DIR] [--json]
@@ -51,7 +52,9 @@ import { createServer } from './server';
 /** The usage text. */
 export const USAGE = `Usage:
   opsbook serve [options]       Run the Opsbook server
-  opsbook generate [options]    Write synthetic telemetry (Parquet) for demos and tests
+  opsbook generate [options]    Write synthetic telemetry (Parquet) with an incident scenario
+  opsbook generate --list-scenarios
+                                List the incident scenarios and their root causes
   opsbook ingest FILE... [options]
                                 Ingest telemetry files into a catalog dataset (immutable snapshots)
   opsbook catalog ls [options]  List the catalog's datasets and their tables
@@ -87,6 +90,8 @@ generate options:
   --out DIR          Output directory (required)
   --spans N          Number of spans (default: the generator's)
   --seed S           Random seed, for reproducible data (default: the generator's)
+  --scenario NAME    Incident to inject (default payment-regression, which writes
+                     incident.json; the others write ground-truth.json); see --list-scenarios
   --format F         parquet (default: the canonical tables) or otlp-json (OTLP/JSON lines
                      for traces, logs and metrics, to exercise 'opsbook ingest --as otlp')
 
@@ -130,7 +135,9 @@ export type Command =
       spans?: number;
       seed?: number;
       format?: 'parquet' | 'otlp-json';
+      scenario?: string;
     }
+  | { kind: 'list-scenarios' }
   | IngestCommand
   | CatalogCommand
   | AuditCommand
@@ -149,7 +156,7 @@ const SERVE_FLAGS = [
   '--prometheus',
   '--alertmanager'
 ];
-const GENERATE_FLAGS = ['--out', '--spans', '--seed', '--format'];
+const GENERATE_FLAGS = ['--out', '--spans', '--seed', '--format', '--scenario'];
 const INGEST_FLAGS = ['--as', '--dataset', '--store', '--table', '--on-error', '--services'];
 const CATALOG_FLAGS = ['--store'];
 /** Flags that may be given several times. */
@@ -186,6 +193,9 @@ export function parseArgs(argv: string[]): Command {
     if (command === 'serve' && arg === '--no-auth') {
       noAuth = true;
       continue;
+    }
+    if (command === 'generate' && arg === '--list-scenarios') {
+      return { kind: 'list-scenarios' };
     }
     if ((command === 'catalog' || command === 'audit') && arg === '--json') {
       json = true;
@@ -236,12 +246,14 @@ export function parseArgs(argv: string[]): Command {
     if (format !== undefined && format !== 'parquet' && format !== 'otlp-json') {
       throw usage(`Option --format must be parquet or otlp-json, not '${format}'.`);
     }
+    const scenario = values.get('--scenario');
     return {
       kind: 'generate',
       outDir,
       spans: optionalInteger(values, '--spans', 1),
       seed: optionalInteger(values, '--seed', 0),
-      ...(format === undefined ? {} : { format })
+      ...(format === undefined ? {} : { format }),
+      ...(scenario === undefined ? {} : { scenario })
     };
   }
   const logLevel = values.get('--log-level');
@@ -369,6 +381,8 @@ export async function main(argv: string[]): Promise<number> {
         return await serve(command.config);
       case 'generate':
         return await generate(command);
+      case 'list-scenarios':
+        return await listScenarios();
       case 'audit':
       case 'runs': {
         const out = {
@@ -416,16 +430,44 @@ async function serve(config: ServerConfigInput): Promise<number> {
   });
 }
 
-async function generate(command: Extract<Command, { kind: 'generate' }>): Promise<number> {
+/** Loads the generator lazily: `serve` never pays for it (or breaks with it). */
+async function loadGenerator(): Promise<typeof import('@opsbook/generator')> {
   let generator: typeof import('@opsbook/generator');
   try {
-    // Loaded lazily: `serve` never pays for the generator (or breaks with it).
     generator = await import('@opsbook/generator');
   } catch (err) {
     throw new OpsbookError(Errors.generatorUnavailable((err as Error).message));
   }
   if (typeof generator.generateTelemetry !== 'function') {
     throw new OpsbookError(Errors.generatorUnavailable('it does not export generateTelemetry'));
+  }
+  return generator;
+}
+
+/** Prints the scenario library: name, root cause and title, one per line. */
+async function listScenarios(): Promise<number> {
+  const generator = await loadGenerator();
+  for (const s of generator.SCENARIOS ?? []) {
+    const marker = s.name === generator.DEFAULT_SCENARIO ? ' (default)' : '';
+    process.stdout.write(
+      `${(s.name + marker).padEnd(32)} root cause: ${s.rootCauseService.padEnd(15)} ${s.title}\n`
+    );
+  }
+  return 0;
+}
+
+async function generate(command: Extract<Command, { kind: 'generate' }>): Promise<number> {
+  const generator = await loadGenerator();
+  // Checked here, not in parseArgs, which must not load the generator; the guard tolerates a
+  // stale build of the generator from before the scenario library (it then rejects the name).
+  if (command.scenario !== undefined && generator.scenarioNames !== undefined) {
+    const names = generator.scenarioNames();
+    if (!names.includes(command.scenario)) {
+      throw usage(
+        `Unknown scenario '${command.scenario}' for --scenario: use one of ${names.join(', ')} ` +
+          "(see 'opsbook generate --list-scenarios')."
+      );
+    }
   }
   const options: GeneratorOptions = { outDir: command.outDir };
   if (command.spans !== undefined) {
@@ -437,8 +479,16 @@ async function generate(command: Extract<Command, { kind: 'generate' }>): Promis
   if (command.format !== undefined) {
     options.format = command.format;
   }
+  if (command.scenario !== undefined) {
+    options.scenario = command.scenario;
+  }
   const summary = await generator.generateTelemetry(options);
-  process.stdout.write(`Wrote telemetry to ${command.outDir}\n`);
+  const truth = summary?.truth;
+  process.stdout.write(
+    `Wrote telemetry to ${command.outDir}` +
+      (truth ? ` (scenario ${truth.scenario}, root cause ${truth.rootCauseService})` : '') +
+      '\n'
+  );
   for (const file of summary?.files ?? []) {
     process.stdout.write(
       `  ${file.name.padEnd(18)} ${String(file.rows).padStart(10)} rows ${String(file.bytes).padStart(12)} bytes\n`

@@ -9,7 +9,13 @@ const generateTelemetry = jest.fn(async (options: { outDir: string }) => ({
   elapsedMs: 1
 }));
 jest.mock('@opsbook/generator', () => ({
-  generateTelemetry: (options: { outDir: string }) => generateTelemetry(options)
+  generateTelemetry: (options: { outDir: string }) => generateTelemetry(options),
+  DEFAULT_SCENARIO: 'payment-regression',
+  SCENARIOS: [
+    { name: 'payment-regression', rootCauseService: 'payment', title: 'Payment regression' },
+    { name: 'error-burst', rootCauseService: 'inventory', title: 'Burst of 503s' }
+  ],
+  scenarioNames: () => ['payment-regression', 'error-burst']
 }));
 
 /** Runs `main` capturing what it writes. */
@@ -77,6 +83,42 @@ describe('the opsbook CLI', () => {
     expect(parseArgs(['generate', '--out', 'd', '--format', 'otlp-json'])).toMatchObject({
       kind: 'generate',
       format: 'otlp-json'
+    });
+    expect(parseArgs(['generate', '--out', 'd', '--scenario=error-burst'])).toEqual({
+      kind: 'generate',
+      outDir: 'd',
+      scenario: 'error-burst'
+    });
+    expect(parseArgs(['generate', '--list-scenarios'])).toEqual({ kind: 'list-scenarios' });
+  });
+
+  it('lists the scenarios with their root causes, the default marked', async () => {
+    const { code, stdout } = await run(['generate', '--list-scenarios']);
+    expect(code).toBe(0);
+    expect(stdout.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^payment-regression \(default\)\s+root cause: payment\s+Payment regression$/
+      ),
+      expect.stringMatching(/^error-burst\s+root cause: inventory\s+Burst of 503s$/)
+    ]);
+  });
+
+  it('rejects an unknown scenario with the list of names and exit code 2', async () => {
+    generateTelemetry.mockClear();
+    const { code, stderr } = await run(['generate', '--out', '/tmp/x', '--scenario', 'disk-full']);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      "Unknown scenario 'disk-full' for --scenario: use one of payment-regression, error-burst"
+    );
+    expect(generateTelemetry).not.toHaveBeenCalled();
+  });
+
+  it('passes --scenario to the generator', async () => {
+    const { code } = await run(['generate', '--out', '/tmp/x', '--scenario', 'error-burst']);
+    expect(code).toBe(0);
+    expect(generateTelemetry).toHaveBeenLastCalledWith({
+      outDir: '/tmp/x',
+      scenario: 'error-burst'
     });
   });
 
