@@ -18,7 +18,8 @@
  *   jsonl  the generator's logs (about half as many rows as spans), one JSON object per line.
  * Each measurement runs in a fresh child process (`--child`), so peak memory is that process's
  * maximum RSS (Node + DuckDB, for both systems alike). DuckDB uses its default threads (all cores);
- * our ingest parses on one JS thread and lets DuckDB write the snapshot.
+ * our ingest parses, hashes and serialises rows on one JS thread while DuckDB loads the staged rows
+ * on one more (packages/catalog/src/staging.ts), then writes the snapshot on one thread.
  *
  * Standalone (bench/run.mjs is another engineer's): `runIngest(args)` returns `{ markdown, data }`
  * like the other parts, so run.mjs can add it as a part.

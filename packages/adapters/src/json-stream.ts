@@ -68,6 +68,12 @@ interface Capture {
 const WS = new Set([0x20, 0x09, 0x0a, 0x0d]);
 const MAX_SCALAR_BYTES = 64 * 1024;
 
+/** The index of the first `byte` in `bytes` at or after `from`, or `bytes.length` when none. */
+function indexIn(bytes: Uint8Array, byte: number, from: number): number {
+  const at = bytes.indexOf(byte, from);
+  return at < 0 ? bytes.length : at;
+}
+
 /** Options of `streamJsonElements`. */
 export interface JsonStreamOptions {
   /** Target array paths, e.g. `[['resourceSpans'], ['data', 'result']]`, or `[[]]`. */
@@ -226,6 +232,9 @@ export async function* streamJsonElements(
 
   for await (const chunk of chunks) {
     let captureFrom = -1;
+    // Positions of the next quote and backslash in `chunk` at or after the scan (chunk.length: none).
+    let nextQuote = -1;
+    let nextBackslash = -1;
     const keep = (end: number) => {
       const cap = capturing;
       if (!cap || cap.mode === 'skip' || captureFrom < 0) {
@@ -273,6 +282,19 @@ export async function* streamJsonElements(
                 captureFrom = -1;
                 completeCapture();
               }
+            } else {
+              // Plain string content: jump to the next quote or backslash, found by the native
+              // indexOf rather than this loop (most bytes of OTLP/JSON are inside strings, and this
+              // loop was the scanner's main cost).
+              if (nextQuote < i) {
+                nextQuote = indexIn(chunk, 0x22, i);
+              }
+              if (nextBackslash < i) {
+                nextBackslash = indexIn(chunk, 0x5c, i);
+              }
+              const stop = Math.min(nextQuote, nextBackslash);
+              offset += stop - 1 - i;
+              i = stop - 1;
             }
           } else if (byte === 0x22) {
             cap.inString = true;

@@ -64,6 +64,9 @@ export function jsonLinesLogAdapter(options: JsonLinesLogOptions = {}): Adapter 
     name: 'jsonl-logs',
     async *run(chunks: AsyncIterable<Uint8Array>, ctx: IngestContext) {
       let mapping: JsonLogMapping | null = null;
+      // The fields the mapping uses, and whether it is complete; recomputed only when it changes.
+      let used = new Set<string>();
+      let complete = false;
       let count = 0;
       for await (const line of splitLines(chunks, ctx.limits.maxLineBytes)) {
         const position = { line: line.line, byteOffset: line.byteOffset };
@@ -85,12 +88,17 @@ export function jsonLinesLogAdapter(options: JsonLinesLogOptions = {}): Adapter 
             throw new RecordProblem('not-json-line', { reason: `it is ${describeValue(record)}` });
           }
           const obj = record as Record<string, unknown>;
-          if (!mapping) {
-            mapping = detectJsonLogMapping(obj, options.mapping);
-            ctx.note(`JSON log mapping: ${JSON.stringify(mapping)}`);
-          } else if (Object.values(mapping).filter(Boolean).length < 6) {
-            // Fields absent from the first record (trace ids) may appear later.
-            mapping = detectJsonLogMapping(obj, mapping);
+          if (!mapping || !complete) {
+            if (!mapping) {
+              mapping = detectJsonLogMapping(obj, options.mapping);
+              ctx.note(`JSON log mapping: ${JSON.stringify(mapping)}`);
+            } else {
+              // Fields absent from the first record (trace ids) may appear later.
+              mapping = detectJsonLogMapping(obj, mapping);
+            }
+            const fields = Object.values(mapping).filter(Boolean) as string[];
+            used = new Set(fields);
+            complete = fields.length >= 6;
           }
           const m: JsonLogMapping = mapping;
           const row = ctx.row('logs');
@@ -124,11 +132,10 @@ export function jsonLinesLogAdapter(options: JsonLinesLogOptions = {}): Adapter 
           row.body = str(m.message);
           row.trace_id = str(m.traceId)?.toLowerCase() ?? null;
           row.span_id = str(m.spanId)?.toLowerCase() ?? null;
-          const used = new Set(Object.values(m).filter(Boolean));
           const attributes: Attributes = {};
-          for (const [key, value] of Object.entries(obj)) {
+          for (const key of Object.keys(obj)) {
             if (!used.has(key)) {
-              attributes[key] = JSON.stringify(value);
+              attributes[key] = JSON.stringify(obj[key]);
             }
           }
           row.attributes = attributes;

@@ -322,7 +322,9 @@ export class Catalog {
             adapterReport = next.value;
             break;
           }
-          await writer.add(next.value.table, next.value.batch);
+          // Rows when the adapter has them; the Arrow batch is built only if they cannot be used.
+          const out = next.value;
+          await writer.add(out.table, () => out.batch, out.rows);
         }
       } else {
         for await (const batch of iterate(request.batches!)) {
@@ -401,7 +403,7 @@ export class Catalog {
       committed = true;
       return { snapshots: snapshots.map(publicInfo), report, manifest };
     } finally {
-      writer.close();
+      await writer.close();
       if (!committed) {
         // Published but not committed: nobody references these files; remove them now.
         for (const s of published) {

@@ -167,6 +167,77 @@ function cellValue(kind: ColumnKind, vector: Vector, index: number): unknown {
   }
 }
 
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+// `String.prototype.isWellFormed` (ES2024, Node 20+): a string without lone surrogates. Where the
+// runtime lacks it, no string counts as well-formed and callers take the exact (slow) path.
+const isWellFormed = (String.prototype as { isWellFormed?: () => boolean }).isWellFormed;
+const wellFormed = (text: string): boolean => isWellFormed !== undefined && isWellFormed.call(text);
+
+const isInt64 = (value: unknown): boolean =>
+  typeof value === 'bigint' && value >= INT64_MIN && value <= INT64_MAX;
+
+function cellRoundTrips(kind: ColumnKind, value: unknown): boolean {
+  if (value === null || value === undefined) {
+    return true;
+  }
+  switch (kind) {
+    case 'timestamp_ns':
+    case 'int64':
+      return isInt64(value);
+    case 'utf8':
+      return typeof value === 'string' && wellFormed(value);
+    case 'int32':
+      return typeof value === 'number' && (value | 0) === value;
+    case 'float64':
+      return typeof value === 'number';
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'attributes': {
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        return false;
+      }
+      const map = value as Record<string, unknown>;
+      for (const key in map) {
+        const cell = map[key];
+        if (
+          !wellFormed(key) ||
+          (cell !== null && (typeof cell !== 'string' || !wellFormed(cell)))
+        ) {
+          return false;
+        }
+      }
+      return true;
+    }
+    case 'list_int64':
+      return Array.isArray(value) && value.every(isInt64);
+    case 'list_float64':
+      return Array.isArray(value) && value.every(item => typeof item === 'number');
+  }
+}
+
+/**
+ * Whether `rowsToRecordBatch` then `recordBatchRows` would give back exactly these rows (same JS
+ * values in every column): every cell is null or already of its column kind's JS type and range,
+ * and every string is well-formed UTF-16 (a lone surrogate would come back as U+FFFD). Consumers
+ * that want row objects (the catalog's staging) use the rows as they are when this holds, and skip
+ * an Arrow encode/decode that costs more than the rest of the ingest; otherwise they decode the
+ * batch, so the result never depends on which path was taken.
+ */
+export function rowsRoundTrip<T extends TableName>(table: T, rows: readonly Row<T>[]): boolean {
+  const columns = TABLES[table].columns;
+  for (const row of rows) {
+    const cells = row as unknown as Record<string, unknown>;
+    for (const column of columns) {
+      if (!cellRoundTrips(column.kind, cells[column.name])) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
 /**
  * Decodes the rows of a canonical record batch (or table) back into row objects, losslessly:
  * nanosecond timestamps and int64 values as bigint, maps as plain objects, lists as arrays.

@@ -1,8 +1,10 @@
 /**
- * SHA-256 of a UTF-8 string, synchronous and dependency-free so idempotence keys are computed the
- * same way in Node and the browser (WebCrypto's digest is async, Node's crypto is Node-only).
- * A cryptographic hash, not a fast 64-bit one, because a collision would silently drop a distinct
- * record as a "duplicate".
+ * SHA-256 of a UTF-8 string, synchronous so idempotence keys are computed the same way in Node and
+ * the browser (WebCrypto's digest is async). In Node it is the native `crypto` hash, looked up with
+ * `process.getBuiltinModule` (Node >= 20.16) so no bundler ever sees a `require('crypto')`; elsewhere
+ * it is the dependency-free implementation below (same digest, about ten times slower: it was an
+ * eighth of a JSON-lines ingest, one hash per log row). A cryptographic hash, not a fast 64-bit
+ * one, because a collision would silently drop a distinct record as a "duplicate".
  */
 
 const K = new Uint32Array([
@@ -18,8 +20,27 @@ const K = new Uint32Array([
 
 const encoder = new TextEncoder();
 
+type NodeCrypto = typeof import('crypto');
+
+const nodeCrypto = (
+  globalThis as {
+    process?: { getBuiltinModule?: (id: string) => unknown };
+  }
+).process?.getBuiltinModule?.('crypto') as NodeCrypto | undefined;
+
 /** The SHA-256 digest of `text` (UTF-8 encoded) as 64 lower-case hex digits. */
 export function sha256Hex(text: string): string {
+  if (!nodeCrypto) {
+    return portableSha256Hex(text);
+  }
+  // One-shot `hash` (Node >= 20.12) is twice as fast as createHash for short texts.
+  return typeof nodeCrypto.hash === 'function'
+    ? nodeCrypto.hash('sha256', text, 'hex')
+    : nodeCrypto.createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** `sha256Hex` in plain JavaScript, for runtimes without Node's crypto (exported for tests). */
+export function portableSha256Hex(text: string): string {
   const bytes = encoder.encode(text);
   const bitLength = bytes.length * 8;
   const padded = new Uint8Array(((bytes.length + 9 + 63) >> 6) << 6);

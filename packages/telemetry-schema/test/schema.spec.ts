@@ -5,10 +5,13 @@ import { tableFromIPC, tableToIPC, Table, TimestampNanosecond } from 'apache-arr
 import {
   arrowSchema,
   emptyRow,
+  idempotenceKey,
   recordBatchRows,
   renderSchemaDocs,
   Row,
+  rowsRoundTrip,
   rowsToRecordBatch,
+  portableSha256Hex,
   sha256Hex,
   TABLE_NAMES,
   TableName
@@ -30,9 +33,80 @@ describe('telemetry schema', () => {
     }
   });
 
+  it('says rows round-trip through Arrow exactly when they do, and not when they would change', () => {
+    const good = {
+      ...emptyRow('metric_points'),
+      time: -(2n ** 63n),
+      metric_name: 'é😀',
+      metric_type: 'gauge',
+      value: -0,
+      exp_scale: -(2 ** 31),
+      is_monotonic: true,
+      bucket_counts: [2n ** 63n - 1n],
+      explicit_bounds: [NaN],
+      attributes: { k: '"v"', n: null as unknown as string }
+    } as Row<'metric_points'>;
+    expect(rowsRoundTrip('metric_points', [good])).toBe(true);
+    const back = recordBatchRows('metric_points', rowsToRecordBatch('metric_points', [good]));
+    expect(back).toEqual([good]);
+    const changes: Record<string, unknown>[] = [
+      { metric_name: 'lone \ud800' },
+      { attributes: { '\udc00': '1' } },
+      { exp_scale: 1.5 },
+      { exp_scale: 2 ** 31 },
+      { value_int: 5 },
+      { time: 2n ** 63n },
+      { value: '1' },
+      { is_monotonic: 1 },
+      { bucket_counts: [1] },
+      { explicit_bounds: [1n] },
+      { attributes: { k: 1 } }
+    ];
+    for (const change of changes) {
+      expect(rowsRoundTrip('metric_points', [{ ...good, ...change } as Row<'metric_points'>])).toBe(
+        false
+      );
+    }
+  });
+
+  it('keeps the idempotence keys of logs and events as they were (bigints written as "<n>n")', () => {
+    const asBefore = (values: unknown[]) =>
+      sha256Hex(JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v)));
+    const log = {
+      ...emptyRow('logs'),
+      time: 1763000000123456789n,
+      service_name: 'svc',
+      body: 'quote " line\u2028 é',
+      attributes: { z: '1', a: '"x"' }
+    };
+    expect(idempotenceKey('logs', log)).toBe(
+      asBefore([
+        log.time,
+        'svc',
+        log.body,
+        [
+          ['a', '"x"'],
+          ['z', '1']
+        ]
+      ])
+    );
+    const event = {
+      ...emptyRow('events'),
+      time: -5n,
+      event_type: 'deploy',
+      name: 'v2',
+      source: null
+    } as Row<'events'>;
+    expect(idempotenceKey('events', event)).toBe(asBefore(['deploy', null, 'v2', -5n]));
+  });
+
   it('computes SHA-256 like Node crypto, for ASCII, multi-byte and block-edge inputs', () => {
-    for (const text of ['', 'abc', 'é😀', 'x'.repeat(55), 'x'.repeat(56), 'y'.repeat(1000)]) {
-      expect(sha256Hex(text)).toBe(crypto.createHash('sha256').update(text).digest('hex'));
+    const texts = ['', 'abc', 'é😀', 'x'.repeat(55), 'x'.repeat(56), 'y'.repeat(1000), 'a\ud800b'];
+    for (const text of texts) {
+      const expected = crypto.createHash('sha256').update(text).digest('hex');
+      expect(sha256Hex(text)).toBe(expected);
+      // The browser path gives the same digest, lone surrogates included (both encode U+FFFD).
+      expect(portableSha256Hex(text)).toBe(expected);
     }
   });
 });
