@@ -34,8 +34,6 @@ export interface ICatalogPanelOptions {
   icon: LabIcon;
   /** Inserts a SQL name into the active cell; false when there is none. */
   insert: (name: string) => boolean;
-  /** Restarts the current notebook's kernel (after asking), or null without a notebook. */
-  restartKernel: () => (() => void) | null;
 }
 
 /** Where a table is in the tree. */
@@ -50,7 +48,6 @@ export class CatalogPanel extends Widget {
     super();
     this.client = options.client;
     this.insertName = options.insert;
-    this.restartKernel = options.restartKernel;
     this.id = options.id;
     this.title.icon = options.icon;
     this.title.caption = 'Telemetry catalog: datasets, tables and snapshots';
@@ -255,12 +252,8 @@ export class CatalogPanel extends Widget {
       await this.refresh();
       const added = this.sqlTables.map(t => t.name).filter(n => !before.has(n));
       if (added.length) {
-        // The DuckDB kernel lists the tables when it starts: running kernels miss new ones.
-        const restart = this.restartKernel();
-        view.note(
-          `New SQL tables: ${added.join(', ')}. A notebook whose kernel was already running sees them after a kernel restart.`,
-          ...(restart ? [' ', button('jp-opsbook-RestartKernel', 'Restart kernel', restart)] : [])
-        );
+        // Running DuckDB kernels pick up new tables and snapshots before their next run.
+        view.note(`New SQL tables: ${added.join(', ')}, ready in every notebook.`);
       }
     }
   }
@@ -500,7 +493,6 @@ export class CatalogPanel extends Widget {
 
   private readonly client: CatalogClient;
   private readonly insertName: (name: string) => boolean;
-  private readonly restartKernel: () => (() => void) | null;
   private readonly jobs = h('div', 'jp-opsbook-Jobs');
   private readonly body = h('div', 'jp-opsbook-CatalogBody');
   private readonly dropHint = h('div', 'jp-opsbook-DropHint');

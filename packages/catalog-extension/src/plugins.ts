@@ -44,9 +44,7 @@ const catalog: JupyterFrontEndPlugin<void> = {
       client: new CatalogClient(app.serviceManager.serverSettings),
       id: PANEL_ID,
       icon: catalogIcon,
-      insert,
-      restartKernel: () =>
-        tracker.currentWidget ? () => void commands.execute('notebook:restart-kernel') : null
+      insert
     });
     shell.add(panel, 'left', { rank: 150 });
 

@@ -20,13 +20,20 @@ import {
   type KernelRun,
   type RunObserver
 } from '@opsbook/duckdb-kernel';
-import { httpDatasetSource, listDatasets, type EngineSettings } from '@opsbook/query-engine';
+import {
+  httpDatasetSource,
+  listDatasets,
+  type EngineSettings,
+  type QueryEngine
+} from '@opsbook/query-engine';
 import { createBrowserEngine } from '@opsbook/query-engine/lib/browser';
 import { isTelemetryMetadata, METADATA_KEY, readChartConfig } from '@opsbook/telemetry-cell';
 import { KERNEL_LOGO } from './logo';
 import { IDuckDBKernelHooks } from './tokens';
 
 const PLUGIN_ID = '@opsbook/duckdb-kernel-extension:plugin';
+/** How often a kernel asks the server for new datasets and snapshots, at most (before a run). */
+const DATASET_SYNC_INTERVAL_MS = 2000;
 
 /** The kernel's name in notebook metadata (`metadata.kernelspec.name`). */
 export const KERNEL_NAME = 'duckdb';
@@ -62,14 +69,31 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
         },
         settings: await settings
       });
+    /**
+     * Registers the server's datasets the engine does not have yet, and again those whose latest
+     * snapshot changed (which drops the engine's cached slices of them): a kernel started before
+     * an upload, a pull or `opsbook ingest` sees the new tables and data on its next run.
+     */
+    const lastSync = new WeakMap<QueryEngine, number>();
+    const syncDatasets = async (engine: QueryEngine, force = false) => {
+      const now = Date.now();
+      // Runs in quick succession (Run All) share one listing.
+      if (!force && now - (lastSync.get(engine) ?? 0) < DATASET_SYNC_INTERVAL_MS) {
+        return;
+      }
+      lastSync.set(engine, now);
+      const listing = await listDatasets({ datasetsUrl, fetch: authorizedFetch });
+      const known = new Map(engine.datasets().map(d => [d.name, d.snapshotId ?? null]));
+      for (const entry of listing.filter(d => !d.error)) {
+        const source = httpDatasetSource(entry, { datasetsUrl, fetch: authorizedFetch });
+        if (!known.has(source.name) || known.get(source.name) !== (source.snapshotId ?? null)) {
+          await engine.registerDataset(source);
+        }
+      }
+    };
     const startEngine = async () => {
       const engine = await createEngine();
-      const listing = await listDatasets({ datasetsUrl, fetch: authorizedFetch });
-      for (const entry of listing.filter(d => !d.error)) {
-        await engine.registerDataset(
-          httpDatasetSource(entry, { datasetsUrl, fetch: authorizedFetch })
-        );
-      }
+      await syncDatasets(engine, true);
       return engine;
     };
 
@@ -120,7 +144,13 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
         resources: { 'logo-32x32': KERNEL_LOGO, 'logo-64x64': KERNEL_LOGO }
       } as never,
       create: async options =>
-        new DuckDBKernel({ ...options, engine: startEngine, resolveCell, onRun: observeRun })
+        new DuckDBKernel({
+          ...options,
+          engine: startEngine,
+          resolveCell,
+          onRun: observeRun,
+          beforeRun: engine => syncDatasets(engine)
+        })
     });
 
     // Interrupt: JupyterLite cancels the queued cells; we cancel the query that is running.

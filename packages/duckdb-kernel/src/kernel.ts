@@ -54,6 +54,12 @@ export interface DuckDBKernelOptions extends IKernel.IOptions {
   maxRows?: number;
   /** Observes successful runs (e.g. records their provenance). */
   onRun?: RunObserver;
+  /**
+   * Called before each execute request: brings the engine's datasets up to date with the server
+   * (tables ingested, or new snapshots of them, since the kernel started). A failure is logged
+   * and the query runs on what the engine has.
+   */
+  beforeRun?: (engine: QueryEngine) => Promise<void>;
 }
 
 /** A kernel that runs SQL on DuckDB-WASM. */
@@ -63,11 +69,13 @@ export class DuckDBKernel extends BaseKernel {
   private readonly _resolveCell: (cellId: string) => CellContext | null;
   private readonly _maxRows: number;
   private readonly _onRun: RunObserver | null;
+  private readonly _beforeRun: ((engine: QueryEngine) => Promise<void>) | null;
 
   constructor(options: DuckDBKernelOptions) {
     super(options);
     this._resolveCell = options.resolveCell ?? (() => null);
     this._onRun = options.onRun ?? null;
+    this._beforeRun = options.beforeRun ?? null;
     this._maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
     this._engineReady = options.engine().then(engine => (this._engine = engine));
     DuckDBKernel.running.set(this.id, this);
@@ -117,6 +125,13 @@ export class DuckDBKernel extends BaseKernel {
     content: KernelMessage.IExecuteRequestMsg['content']
   ): Promise<KernelMessage.IExecuteReplyMsg['content']> {
     const engine = await this._engineReady;
+    if (this._beforeRun) {
+      try {
+        await this._beforeRun(engine);
+      } catch (error) {
+        console.warn('Could not refresh the datasets before the query', error);
+      }
+    }
     const cellId = (this.parent?.metadata as { cellId?: string } | undefined)?.cellId;
     const cell = (cellId && this._resolveCell(cellId)) || { telemetry: false, chart: null };
     const displayId = `opsbook-progress-${this.executionCount}-${Date.now()}`;
