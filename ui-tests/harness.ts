@@ -333,7 +333,17 @@ export const PROMETHEUS_PATH = process.env.PROMETHEUS_PATH ?? '/usr/bin/promethe
  * Starts Prometheus on a free loopback port with a temporary TSDB, scraping its own /metrics every
  * second, and waits until it is ready and has at least two scrapes of `up`.
  */
+/** Fails with what to install when a Debian binary a test runs is missing (never a silent skip). */
+function requireBinary(binary: string, pkg: string): void {
+  if (!fs.existsSync(binary)) {
+    throw new Error(
+      `${binary} is missing: install Debian's ${pkg} ("apt-get install ${pkg}"; npm test does it when run as root).`
+    );
+  }
+}
+
 export async function startPrometheus(): Promise<PrometheusHandle> {
+  requireBinary(PROMETHEUS_PATH, 'prometheus');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-prom-'));
   const port = await freePort();
   fs.writeFileSync(
@@ -444,6 +454,7 @@ export interface AlertmanagerHandle {
 
 /** Starts Debian's Alertmanager on a free loopback port and waits until it is ready. */
 export async function startAlertmanager(): Promise<AlertmanagerHandle> {
+  requireBinary(ALERTMANAGER_PATH, 'prometheus-alertmanager');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-am-'));
   const port = await freePort();
   fs.writeFileSync(

@@ -75,21 +75,24 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
      * an upload, a pull or `opsbook ingest` sees the new tables and data on its next run.
      */
     const lastSync = new WeakMap<QueryEngine, number>();
-    const syncDatasets = async (engine: QueryEngine, force = false) => {
+    const syncDatasets = async (engine: QueryEngine, force: boolean): Promise<boolean> => {
       const now = Date.now();
       // Runs in quick succession (Run All) share one listing.
       if (!force && now - (lastSync.get(engine) ?? 0) < DATASET_SYNC_INTERVAL_MS) {
-        return;
+        return false;
       }
       lastSync.set(engine, now);
       const listing = await listDatasets({ datasetsUrl, fetch: authorizedFetch });
       const known = new Map(engine.datasets().map(d => [d.name, d.snapshotId ?? null]));
+      let changed = false;
       for (const entry of listing.filter(d => !d.error)) {
         const source = httpDatasetSource(entry, { datasetsUrl, fetch: authorizedFetch });
         if (!known.has(source.name) || known.get(source.name) !== (source.snapshotId ?? null)) {
           await engine.registerDataset(source);
+          changed = true;
         }
       }
+      return changed;
     };
     const startEngine = async () => {
       const engine = await createEngine();
@@ -149,7 +152,7 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
           engine: startEngine,
           resolveCell,
           onRun: observeRun,
-          beforeRun: engine => syncDatasets(engine)
+          syncDatasets
         })
     });
 

@@ -8,7 +8,13 @@
  */
 import type { KernelMessage } from '@jupyterlab/services';
 import { BaseKernel, type IKernel } from '@jupyterlite/services';
-import type { EngineInfo, QueryEngine, QueryProgress, QueryResult } from '@opsbook/query-engine';
+import {
+  QueryError,
+  type EngineInfo,
+  type QueryEngine,
+  type QueryProgress,
+  type QueryResult
+} from '@opsbook/query-engine';
 import {
   buildOutputs,
   DEFAULT_MAX_ROWS,
@@ -55,11 +61,13 @@ export interface DuckDBKernelOptions extends IKernel.IOptions {
   /** Observes successful runs (e.g. records their provenance). */
   onRun?: RunObserver;
   /**
-   * Called before each execute request: brings the engine's datasets up to date with the server
-   * (tables ingested, or new snapshots of them, since the kernel started). A failure is logged
-   * and the query runs on what the engine has.
+   * Brings the engine's datasets up to date with the server (tables ingested, or new snapshots
+   * of them, since the kernel started); resolves true when something changed. Called before each
+   * execute request (it may skip the server when it asked very recently), and with `force` when
+   * a query names a table the engine does not know, which is then run once more if the datasets
+   * changed. A failure is logged and the query runs on what the engine has.
    */
-  beforeRun?: (engine: QueryEngine) => Promise<void>;
+  syncDatasets?: (engine: QueryEngine, force: boolean) => Promise<boolean>;
 }
 
 /** A kernel that runs SQL on DuckDB-WASM. */
@@ -69,13 +77,13 @@ export class DuckDBKernel extends BaseKernel {
   private readonly _resolveCell: (cellId: string) => CellContext | null;
   private readonly _maxRows: number;
   private readonly _onRun: RunObserver | null;
-  private readonly _beforeRun: ((engine: QueryEngine) => Promise<void>) | null;
+  private readonly _syncDatasets: DuckDBKernelOptions['syncDatasets'] | null;
 
   constructor(options: DuckDBKernelOptions) {
     super(options);
     this._resolveCell = options.resolveCell ?? (() => null);
     this._onRun = options.onRun ?? null;
-    this._beforeRun = options.beforeRun ?? null;
+    this._syncDatasets = options.syncDatasets ?? null;
     this._maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
     this._engineReady = options.engine().then(engine => (this._engine = engine));
     DuckDBKernel.running.set(this.id, this);
@@ -121,17 +129,24 @@ export class DuckDBKernel extends BaseKernel {
     };
   }
 
+  /** Brings the engine's datasets up to date (see `syncDatasets`); true when they changed. */
+  private async _sync(engine: QueryEngine, force: boolean): Promise<boolean> {
+    if (!this._syncDatasets) {
+      return false;
+    }
+    try {
+      return await this._syncDatasets(engine, force);
+    } catch (error) {
+      console.warn('Could not refresh the datasets from the server', error);
+      return false;
+    }
+  }
+
   async executeRequest(
     content: KernelMessage.IExecuteRequestMsg['content']
   ): Promise<KernelMessage.IExecuteReplyMsg['content']> {
     const engine = await this._engineReady;
-    if (this._beforeRun) {
-      try {
-        await this._beforeRun(engine);
-      } catch (error) {
-        console.warn('Could not refresh the datasets before the query', error);
-      }
-    }
+    await this._sync(engine, false);
     const cellId = (this.parent?.metadata as { cellId?: string } | undefined)?.cellId;
     const cell = (cellId && this._resolveCell(cellId)) || { telemetry: false, chart: null };
     const displayId = `opsbook-progress-${this.executionCount}-${Date.now()}`;
@@ -156,7 +171,20 @@ export class DuckDBKernel extends BaseKernel {
       }
     };
     try {
-      const result = await engine.query(content.code, { onProgress });
+      let result: QueryResult;
+      try {
+        result = await engine.query(content.code, { onProgress });
+      } catch (error) {
+        // A table ingested since the last listing: look again, and run once more if it came.
+        const unknownTable =
+          error instanceof QueryError &&
+          error.duckdbType === 'Catalog' &&
+          /Table with name .* does not exist/.test(error.message);
+        if (!unknownTable || !(await this._sync(engine, true))) {
+          throw error;
+        }
+        result = await engine.query(content.code, { onProgress });
+      }
       const table = toResultTable(result.table, this._maxRows);
       if (shown) {
         this.clearOutput({ wait: true });
