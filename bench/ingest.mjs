@@ -21,8 +21,7 @@
  * our ingest parses, hashes and serialises rows on one JS thread while DuckDB loads the staged rows
  * on one more (packages/catalog/src/staging.ts), then writes the snapshot on one thread.
  *
- * Standalone (bench/run.mjs is another engineer's): `runIngest(args)` returns `{ markdown, data }`
- * like the other parts, so run.mjs can add it as a part.
+ * Also the `ingest` part of `npm run bench` (bench/run.mjs), at its --spans size.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -57,11 +56,12 @@ const sq = text => `'${text.replace(/'/g, "''")}'`;
 
 /** The generator's Parquet for `spans`: the bench cache if there, else generated under `work`. */
 async function spansDataset(spans, seed, work) {
-  const cached = path.join(ROOT, 'build', 'bench-data', `spans-${spans}-seed-${seed}`);
+  // The generator writes the canonical tables (bench/lib/data.mjs caches them under this name).
+  const cached = path.join(ROOT, 'build', 'bench-data', `spans-${spans}-seed-${seed}-canonical`);
   if (fs.existsSync(path.join(cached, 'spans.parquet'))) {
     return cached;
   }
-  const dir = path.join(work, `data-${spans}-seed-${seed}`);
+  const dir = path.join(work, `data-${spans}-seed-${seed}-canonical`);
   if (!fs.existsSync(path.join(dir, 'spans.parquet'))) {
     const { generateTelemetry } = require(path.join(ROOT, 'packages', 'generator', 'lib'));
     log(`generating ${spans} spans into ${dir} ...`);
@@ -83,6 +83,8 @@ async function makeInputs(dataDir, out) {
   const db = await duckdb();
   try {
     log(`writing ${otlp} ...`);
+    // Canonical attribute values are JSON text: a string keeps its quotes, a number does not.
+    const text = key => `trim(attributes['${key}'], '"')`;
     const attr = (key, value) =>
       `CASE WHEN ${value} IS NULL THEN NULL ELSE to_json({key: '${key}', value: {stringValue: ${value}}}) END`;
     await db.run(`
@@ -95,18 +97,19 @@ async function makeInputs(dataDir, out) {
           SELECT batch, service_name, any_value(service_version) AS service_version,
             list({
               traceId: trace_id, spanId: span_id, parentSpanId: coalesce(parent_span_id, ''),
-              name: span_name,
-              kind: CASE span_kind WHEN 'INTERNAL' THEN 1 WHEN 'SERVER' THEN 2 WHEN 'CLIENT' THEN 3 ELSE 0 END,
+              name: name,
+              kind: CASE kind WHEN 'internal' THEN 1 WHEN 'server' THEN 2 WHEN 'client' THEN 3 ELSE 0 END,
               startTimeUnixNano: epoch_ns(start_time)::VARCHAR,
               endTimeUnixNano: epoch_ns(end_time)::VARCHAR,
               attributes: list_filter([
-                ${attr('http.request.method', 'http_method')},
-                ${attr('http.route', 'http_route')},
-                CASE WHEN http_status_code IS NULL THEN NULL ELSE to_json({key: 'http.response.status_code',
-                  value: {intValue: http_status_code::VARCHAR}}) END,
+                ${attr('http.request.method', text('http.request.method'))},
+                ${attr('http.route', text('http.route'))},
+                CASE WHEN attributes['http.response.status_code'] IS NULL THEN NULL
+                  ELSE to_json({key: 'http.response.status_code',
+                    value: {intValue: attributes['http.response.status_code']}}) END,
                 ${attr('host.name', 'host_name')}
               ], x -> x IS NOT NULL),
-              status: {code: CASE status_code WHEN 'OK' THEN 1 WHEN 'ERROR' THEN 2 ELSE 0 END}
+              status: {code: CASE status_code WHEN 'ok' THEN 1 WHEN 'error' THEN 2 ELSE 0 END}
             } ORDER BY start_time, span_id) AS spans
           FROM s GROUP BY batch, service_name
         )
@@ -122,7 +125,7 @@ async function makeInputs(dataDir, out) {
     log(`writing ${jsonl} ...`);
     await db.run(`
       COPY (
-        SELECT strftime(timestamp, '%Y-%m-%dT%H:%M:%S.%fZ') AS time, severity_text AS level,
+        SELECT strftime(time, '%Y-%m-%dT%H:%M:%S.%fZ') AS time, severity_text AS level,
           service_name AS service, body AS message, trace_id, span_id, host_name, service_version
         FROM read_parquet(${sq(path.join(dataDir, 'logs.parquet'))})
       ) TO ${sq(jsonl)} (FORMAT json)`);

@@ -7,6 +7,8 @@
  *   startup  navigation -> first telemetry result, and the app's bundle size   (bench/startup.mjs)
  *   cold10m  cold first result and peak browser memory on --cold-spans spans   (bench/cold10m.mjs)
  *   coi      DuckDB-WASM threaded (COI) build vs eh vs native, data in memory  (bench/coi.mjs)
+ *   ingest   OTLP/JSON and JSON-lines into a catalog snapshot vs DuckDB read_json -> Parquet,
+ *            on --spans spans                                              (bench/ingest.mjs)
  *
  * Options: --only LIST, --spans N (default 1000000), --cold-spans N (default 10000000),
  * --runs N (default 5, samples per median), --cold-runs N (default 3), --seed S (default 42),
@@ -24,7 +26,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { log, machine, ROOT, table, waitForQuiet, watchOtherProcesses } from './lib/util.mjs';
 
-const PARTS = ['queries', 'startup', 'cold10m', 'coi'];
+const PARTS = ['queries', 'startup', 'cold10m', 'coi', 'ingest'];
 
 function parseArgs(argv) {
   const args = {
@@ -149,8 +151,16 @@ async function main() {
         out = await (await import('./startup.mjs')).runStartup({ ...args, tmpRoot });
       } else if (part === 'cold10m') {
         out = await (await import('./cold10m.mjs')).runCold({ ...args, tmpRoot });
-      } else {
+      } else if (part === 'coi') {
         out = await (await import('./coi.mjs')).runCoi({ ...args, tmpRoot });
+      } else {
+        out = await (await import('./ingest.mjs')).runIngest({
+          spans: [args.spans],
+          seed: args.seed,
+          work: path.join(os.tmpdir(), 'opsbook-ingest-bench'),
+          runs: 1,
+          only: ['otlp', 'jsonl']
+        });
       }
       results[part] = out.data;
       const during = others.stop();
