@@ -87,13 +87,23 @@ async function makeInputs(dataDir, out) {
     const text = key => `trim(attributes['${key}'], '"')`;
     const attr = (key, value) =>
       `CASE WHEN ${value} IS NULL THEN NULL ELSE to_json({key: '${key}', value: {stringValue: ${value}}}) END`;
+    // Numbered once; then written a million spans at a time into part files joined at the end:
+    // one COPY over 10M spans runs DuckDB out of memory (its list aggregates do not spill).
     await db.run(`
+      CREATE TABLE s AS
+      SELECT trace_id, span_id, parent_span_id, name, kind, start_time, end_time, status_code,
+        attributes, host_name, service_name, service_version,
+        (row_number() OVER (ORDER BY start_time, span_id) - 1) // 512 AS batch
+      FROM read_parquet(${sq(path.join(dataDir, 'spans.parquet'))})`);
+    const [{ batches }] = await db.rows('SELECT max(batch) + 1 AS batches FROM s');
+    const perPart = 2048; // batches of 512 spans: ~1M spans per part
+    const parts = [];
+    for (let from = 0; from < Number(batches); from += perPart) {
+      const part = `${otlp}.part${parts.length}`;
+      parts.push(part);
+      await db.run(`
       COPY (
-        WITH s AS (
-          SELECT *, (row_number() OVER (ORDER BY start_time, span_id) - 1) // 512 AS batch
-          FROM read_parquet(${sq(path.join(dataDir, 'spans.parquet'))})
-        ),
-        g AS (
+        WITH g AS (
           SELECT batch, service_name, any_value(service_version) AS service_version,
             list({
               traceId: trace_id, spanId: span_id, parentSpanId: coalesce(parent_span_id, ''),
@@ -111,7 +121,7 @@ async function makeInputs(dataDir, out) {
               ], x -> x IS NOT NULL),
               status: {code: CASE status_code WHEN 'ok' THEN 1 WHEN 'error' THEN 2 ELSE 0 END}
             } ORDER BY start_time, span_id) AS spans
-          FROM s GROUP BY batch, service_name
+          FROM s WHERE batch >= ${from} AND batch < ${from + perPart} GROUP BY batch, service_name
         )
         SELECT list({
           resource: {attributes: [
@@ -121,7 +131,21 @@ async function makeInputs(dataDir, out) {
           scopeSpans: [{scope: {name: 'opsbook-generator', version: '1'}, spans: spans}]
         } ORDER BY service_name) AS resourceSpans
         FROM g GROUP BY batch ORDER BY batch
-      ) TO ${sq(otlp)} (FORMAT json)`);
+      ) TO ${sq(part)} (FORMAT json)`);
+    }
+    await db.run('DROP TABLE s');
+    const outFd = fs.openSync(otlp, 'w');
+    for (const part of parts) {
+      const inFd = fs.openSync(part, 'r');
+      const buf = Buffer.allocUnsafe(8 * 1024 * 1024);
+      let n;
+      while ((n = fs.readSync(inFd, buf, 0, buf.length, null)) > 0) {
+        fs.writeSync(outFd, buf, 0, n);
+      }
+      fs.closeSync(inFd);
+      fs.rmSync(part);
+    }
+    fs.closeSync(outFd);
     log(`writing ${jsonl} ...`);
     await db.run(`
       COPY (
@@ -232,7 +256,7 @@ export async function runIngest(args) {
     const dataDir = await spansDataset(spans, args.seed, args.work);
     const inputs = await makeInputs(
       dataDir,
-      path.join(args.work, `inputs-${spans}-seed-${args.seed}`)
+      path.join(args.work, `inputs-${spans}-seed-${args.seed}-canonical`)
     );
     for (const kind of args.only) {
       const file = inputs[kind];

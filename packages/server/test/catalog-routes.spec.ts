@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 
+import { DuckDBInstance } from '@duckdb/node-api';
 import { tableFromIPC } from 'apache-arrow';
 
 import { startServer, tempDir, TestServer, TOKEN } from './helpers';
@@ -153,6 +154,32 @@ describe('the telemetry catalog API', () => {
     expect(snapshots).toHaveLength(1);
     // Recorded under the authenticated user, whatever the client says.
     expect(snapshots[0]).toMatchObject({ table: 'logs', rows: 2, by: 'ana', source: 'app.jsonl' });
+  });
+
+  it('ingests an uploaded Parquet file through a spooled copy, and removes the copy', async () => {
+    const file = path.join(tempDir('opsbook-parquet-upload-'), 'events.parquet');
+    const instance = await DuckDBInstance.create(':memory:');
+    const db = await instance.connect();
+    await db.run(
+      `COPY (SELECT TIMESTAMP '2026-11-10 12:00:00' + i * INTERVAL 1 MINUTE AS time,
+                    'deploy' AS event_type, 'deploy ' || i AS name, 'checkout' AS service_name
+             FROM range(50) t(i))
+       TO '${file}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16)`
+    );
+    db.closeSync();
+    instance.closeSync();
+    const res = await upload(
+      'dataset=deploys&as=parquet&table=events&filename=events.parquet',
+      fs.readFileSync(file)
+    );
+    expect(res.status).toBe(200);
+    const last = lines(res.text).pop();
+    expect(last.type).toBe('report');
+    expect(last.report).toMatchObject({ dataset: 'deploys', rowsIn: 50, rowsStored: 50 });
+    expect(last.snapshots[0]).toMatchObject({ table: 'events', rows: 50 });
+    expect(fs.readdirSync(path.join(store, 'tmp')).filter(f => f.startsWith('upload-'))).toEqual(
+      []
+    );
   });
 
   it('answers the first rejected record with 422, its position, and stores nothing', async () => {

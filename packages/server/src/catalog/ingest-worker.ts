@@ -7,6 +7,9 @@
  * fails the input stream or, once the input is read, the catalog's publish/commit hooks, and
  * `Catalog.ingest` then removes its work directory and any unreferenced file.
  */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 
 import * as adapters from '@opsbook/adapters';
@@ -20,7 +23,14 @@ import type {
   ToWorker,
   WorkerJob
 } from './protocol';
-import { failureOf, FailureError, ingestBytes, ingestWith, throttled } from './run-ingest';
+import {
+  failureOf,
+  FailureError,
+  ingestBytes,
+  ingestPath,
+  ingestWith,
+  throttled
+} from './run-ingest';
 
 /** The request body as an async iterable fed by the main thread, acknowledging each chunk read. */
 class ChunkFeed implements AsyncIterable<Uint8Array> {
@@ -144,26 +154,43 @@ async function run(
   }
 }
 
-function ingestFile(
+async function ingestFile(
   catalog: Catalog,
   job: FileIngestJob,
   feed: ChunkFeed,
   progress: (p: { bytesRead: number; rowsRead: number }) => void
 ): Promise<IngestOutcome> {
-  return ingestBytes(
-    catalog,
-    {
-      dataset: job.dataset,
-      kind: job.kind,
-      table: job.table,
-      onError: job.onError,
-      source: job.source,
-      user: job.user,
-      serviceCatalog: job.serviceCatalog
-    },
-    feed,
-    progress
-  );
+  const spec = {
+    dataset: job.dataset,
+    kind: job.kind,
+    table: job.table,
+    onError: job.onError,
+    source: job.source,
+    user: job.user,
+    serviceCatalog: job.serviceCatalog
+  };
+  if (job.kind !== 'parquet') {
+    return ingestBytes(catalog, spec, feed, progress);
+  }
+  // Parquet is read from its footer, by random access: the upload goes to a file in the store's
+  // work directory first, so memory stays bounded by a row group, not by the file.
+  const spool = path.join(job.storeDir, 'tmp', `upload-${randomUUID()}.parquet`);
+  try {
+    const fd = fs.openSync(spool, 'wx', 0o600);
+    let bytes = 0;
+    try {
+      for await (const chunk of feed) {
+        fs.writeSync(fd, chunk);
+        bytes += chunk.length;
+        progress({ bytesRead: bytes, rowsRead: 0 });
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return await ingestPath(catalog, spec, spool, progress);
+  } finally {
+    fs.rmSync(spool, { force: true });
+  }
 }
 
 if (parentPort) {
