@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
@@ -124,7 +125,10 @@ describe('run provenance in the app', () => {
 
   beforeAll(async () => {
     ensureStore();
-    server = await startServer({ store: STORE, usersFile: writeUsersFile([ANA]) });
+    // A copy: the tests ingest into it, and the cached store must stay as generated.
+    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-provenance-store-'));
+    fs.cpSync(STORE, store, { recursive: true });
+    server = await startServer({ store, usersFile: writeUsersFile([ANA]) });
     browser = await launchBrowser();
     recorded = await openPage(browser);
   });
@@ -248,5 +252,81 @@ describe('run provenance in the app', () => {
     await page.unroute(runsUrl);
     await showActiveCell(page);
     await screenshot(page, 'provenance-04-not-recorded');
+  });
+
+  it('pins a cell to the snapshots of a run: later ingests do not move it until unpinned', async () => {
+    const { page } = recorded;
+    /** OTLP/JSON with `n` one-span traces whose ids start at `from` (new rows every time). */
+    const traces = (from: number, n: number) =>
+      JSON.stringify({
+        resourceSpans: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'pin' } }] },
+            scopeSpans: [
+              {
+                spans: Array.from({ length: n }, (_, i) => ({
+                  traceId: (from + i + 1).toString(16).padStart(32, '0'),
+                  spanId: (from + i + 1).toString(16).padStart(16, '0'),
+                  name: 'GET /pin',
+                  kind: 2,
+                  startTimeUnixNano: String(1_735_700_000_000_000_000n + BigInt(from + i) * 1000n),
+                  endTimeUnixNano: String(
+                    1_735_700_000_000_000_000n + BigInt(from + i) * 1000n + 500n
+                  )
+                }))
+              }
+            ]
+          }
+        ]
+      });
+    const ingest = async (body: string) => {
+      const res = await fetch(
+        `${server.url}/api/opsbook/ingest?dataset=pinned&as=otlp&filename=pin.json`,
+        { method: 'POST', headers: { Authorization: `token ${ANA.token}` }, body }
+      );
+      expect(await res.text()).toContain('"type":"report"');
+    };
+    const count = async (id: string) =>
+      page.evaluate(id => {
+        const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+        const cell = notebook.widgets.find((c: any) => c.model.id === id);
+        return cell.node.querySelector('.jp-opsbook-Table td.jp-opsbook-number')?.textContent;
+      }, id);
+
+    await ingest(traces(0, 4));
+    await selectCell(page, 'latency-p95');
+    await command(page, 'opsbook:insert-telemetry-cell');
+    await page.evaluate(() => {
+      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+      notebook.activeCell.model.sharedModel.setSource('SELECT count(*) AS n FROM pinned_spans');
+    });
+    const id = await runInPlace(page);
+    expect(await count(id)).toBe('4');
+    const card = newestRun(page);
+    await card.waitFor({ timeout: 30_000 });
+    await card.locator('.jp-opsbook-Provenance-pin').click();
+    const pins = await page.evaluate(
+      () =>
+        (window as any).jupyterapp.shell.currentWidget.content.activeCell.model.getMetadata(
+          'opsbook'
+        ).pins
+    );
+    expect(Object.keys(pins)).toEqual(['pinned_spans']);
+    await page.locator('.jp-opsbook-Provenance-pins').waitFor();
+
+    await ingest(traces(100, 3));
+    await runInPlace(page);
+    expect(await count(id)).toBe('4');
+    const log = await api(`/api/opsbook/runs?notebook=${NOTEBOOK}&cell=${id}`);
+    const last = log.runs[log.runs.length - 1].record;
+    expect(last.inputs).toEqual([
+      expect.objectContaining({ table: 'pinned_spans', snapshotId: pins.pinned_spans })
+    ]);
+    await showActiveCell(page);
+    await screenshot(page, 'provenance-05-pinned');
+
+    await page.locator('.jp-opsbook-Provenance-unpin').click();
+    await runInPlace(page);
+    expect(await count(id)).toBe('7');
   });
 });

@@ -23,11 +23,18 @@ import {
 import {
   httpDatasetSource,
   listDatasets,
+  queryPinned,
   type EngineSettings,
-  type QueryEngine
+  type QueryEngine,
+  type QueryProgress
 } from '@opsbook/query-engine';
 import { createBrowserEngine } from '@opsbook/query-engine/lib/browser';
-import { isTelemetryMetadata, METADATA_KEY, readChartConfig } from '@opsbook/telemetry-cell';
+import {
+  isTelemetryMetadata,
+  METADATA_KEY,
+  readChartConfig,
+  readPins
+} from '@opsbook/telemetry-cell';
 import { KERNEL_LOGO } from './logo';
 import { IDuckDBKernelHooks } from './tokens';
 
@@ -94,6 +101,24 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
       }
       return changed;
     };
+    // Pinned cells run on an engine of their own: pinning replaces its tables, and the kernel's
+    // engine keeps the latest snapshots for every other cell.
+    let pinnedEngine: Promise<QueryEngine> | null = null;
+    const runPinned = async (
+      sql: string,
+      pins: Record<string, string>,
+      options: { onProgress: (p: QueryProgress) => void }
+    ) => {
+      pinnedEngine ??= createEngine();
+      const { result } = await queryPinned(sql, {
+        engine: await pinnedEngine,
+        http: { datasetsUrl, fetch: authorizedFetch },
+        pins,
+        hash: () => null,
+        onProgress: options.onProgress
+      });
+      return result;
+    };
     const startEngine = async () => {
       const engine = await createEngine();
       await syncDatasets(engine, true);
@@ -128,7 +153,11 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
           const cell = cells.get(i);
           if (cell.id === cellId) {
             const metadata = { [METADATA_KEY]: cell.getMetadata(METADATA_KEY) };
-            found = { telemetry: isTelemetryMetadata(metadata), chart: readChartConfig(metadata) };
+            found = {
+              telemetry: isTelemetryMetadata(metadata),
+              chart: readChartConfig(metadata),
+              pins: readPins(metadata)
+            };
             return;
           }
         }
@@ -152,7 +181,8 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
           engine: startEngine,
           resolveCell,
           onRun: observeRun,
-          syncDatasets
+          syncDatasets,
+          runPinned
         })
     });
 

@@ -29,6 +29,8 @@ import { errorContent } from './error-content';
 export interface CellContext {
   telemetry: boolean;
   chart: ChartConfig | null;
+  /** Snapshot pins of the cell (table -> snapshot id); null or absent when it reads the latest. */
+  pins?: Record<string, string> | null;
 }
 
 /** A successful run of a cell, with its FULL result (not only the rows the outputs keep). */
@@ -68,6 +70,12 @@ export interface DuckDBKernelOptions extends IKernel.IOptions {
    * changed. A failure is logged and the query runs on what the engine has.
    */
   syncDatasets?: (engine: QueryEngine, force: boolean) => Promise<boolean>;
+  /** Runs a pinned cell's SQL with its tables read at the pinned snapshots. */
+  runPinned?: (
+    sql: string,
+    pins: Record<string, string>,
+    options: { onProgress: (p: QueryProgress) => void }
+  ) => Promise<QueryResult>;
 }
 
 /** A kernel that runs SQL on DuckDB-WASM. */
@@ -78,12 +86,14 @@ export class DuckDBKernel extends BaseKernel {
   private readonly _maxRows: number;
   private readonly _onRun: RunObserver | null;
   private readonly _syncDatasets: DuckDBKernelOptions['syncDatasets'] | null;
+  private readonly _runPinned: DuckDBKernelOptions['runPinned'] | null;
 
   constructor(options: DuckDBKernelOptions) {
     super(options);
     this._resolveCell = options.resolveCell ?? (() => null);
     this._onRun = options.onRun ?? null;
     this._syncDatasets = options.syncDatasets ?? null;
+    this._runPinned = options.runPinned ?? null;
     this._maxRows = options.maxRows ?? DEFAULT_MAX_ROWS;
     this._engineReady = options.engine().then(engine => (this._engine = engine));
     DuckDBKernel.running.set(this.id, this);
@@ -173,14 +183,18 @@ export class DuckDBKernel extends BaseKernel {
     try {
       let result: QueryResult;
       try {
-        result = await engine.query(content.code, { onProgress });
+        if (cell.pins && Object.keys(cell.pins).length > 0 && this._runPinned) {
+          result = await this._runPinned(content.code, cell.pins, { onProgress });
+        } else {
+          result = await engine.query(content.code, { onProgress });
+        }
       } catch (error) {
         // A table ingested since the last listing: look again, and run once more if it came.
         const unknownTable =
           error instanceof QueryError &&
           error.duckdbType === 'Catalog' &&
           /Table with name .* does not exist/.test(error.message);
-        if (!unknownTable || !(await this._sync(engine, true))) {
+        if (!unknownTable || cell.pins || !(await this._sync(engine, true))) {
           throw error;
         }
         result = await engine.query(content.code, { onProgress });

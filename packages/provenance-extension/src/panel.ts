@@ -11,6 +11,7 @@ import { cellVersion } from '@opsbook/provenance';
 import {
   isTelemetryMetadata,
   METADATA_KEY,
+  readPins,
   TABLE_MIME,
   type ResultTable,
   type ResultValue
@@ -134,6 +135,22 @@ export class ProvenancePanel extends Widget {
     }
   }
 
+  /** Sets (or with null removes) the active cell's snapshot pins, as one metadata change. */
+  private _setPins(pins: Record<string, string> | null): void {
+    const cell = this._cell;
+    if (!cell) {
+      return;
+    }
+    const current = { ...((cell.getMetadata(METADATA_KEY) as Record<string, unknown>) ?? {}) };
+    if (pins) {
+      current.pins = pins;
+    } else {
+      delete current.pins;
+    }
+    cell.setMetadata(METADATA_KEY, current);
+    this._render();
+  }
+
   private async _replay(run: LoggedRun): Promise<void> {
     const runId = run.record.runId;
     this._replays.set(runId, { status: 'running' });
@@ -187,6 +204,24 @@ export class ProvenancePanel extends Widget {
       el('span', '', ` in ${this._panel.context.path}`)
     );
     node.append(head);
+    const pins = readPins(cell.metadata);
+    if (pins) {
+      const pinned = el('div', 'jp-opsbook-Provenance-pins');
+      pinned.append(
+        el('span', '', 'Pinned to '),
+        ...Object.entries(pins).map(([table, id]) => code(`${table}@${short(id)}`, id)),
+        el('span', 'jp-opsbook-Provenance-note', ': runs read these snapshots, not the latest. ')
+      );
+      const unpin = el(
+        'button',
+        'jp-Button jp-mod-styled jp-mod-reject jp-opsbook-Provenance-unpin'
+      );
+      unpin.textContent = 'Unpin';
+      unpin.title = 'Read the latest snapshot of every table again';
+      unpin.addEventListener('click', () => this._setPins(null));
+      pinned.append(unpin);
+      node.append(pinned);
+    }
     if (this._error) {
       node.append(el('p', 'jp-opsbook-Provenance-error', this._error));
     }
@@ -256,6 +291,17 @@ export class ProvenancePanel extends Widget {
     (button as HTMLButtonElement).disabled = state?.status === 'running';
     button.addEventListener('click', () => void this._replay(run));
     item.append(button);
+    const pinnable = record.inputs.length > 0 && record.inputs.every(i => i.table && i.snapshotId);
+    if (pinnable) {
+      const pin = el('button', 'jp-Button jp-mod-styled jp-opsbook-Provenance-pin');
+      pin.textContent = 'Pin';
+      pin.title =
+        'Make this cell read the snapshots this run read, whatever is ingested later (the pins are saved in the notebook)';
+      pin.addEventListener('click', () =>
+        this._setPins(Object.fromEntries(record.inputs.map(i => [i.table, i.snapshotId!])))
+      );
+      item.append(' ', pin);
+    }
     const last = this._lastReplays.get(record.runId);
     if (state) {
       item.append(renderReplay(state));

@@ -73,6 +73,31 @@ export interface TelemetryCellMetadata {
   chart?: ChartConfig;
   /** The cell's last recorded runs, oldest first, at most `MAX_CELL_RUNS`. */
   runs?: CellRunSummary[];
+  /**
+   * Snapshot pins: SQL table name -> the snapshot id the cell reads instead of the table's latest.
+   * A pinned cell reads only pinned tables (a table it reads without a pin is an error), so its
+   * result does not move when data is ingested.
+   */
+  pins?: Record<string, string>;
+}
+
+/** A SQL table name as the server lists datasets. */
+const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
+/** A catalog snapshot id (hex content id). */
+const SNAPSHOT_ID = /^[0-9a-f]{8,64}$/;
+
+/** Reads a telemetry cell's snapshot pins; null when it has none (malformed entries ignored). */
+export function readPins(metadata: unknown): Record<string, string> | null {
+  const value = (metadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as
+    Partial<TelemetryCellMetadata> | undefined;
+  const pins = value?.pins;
+  if (!pins || typeof pins !== 'object') {
+    return null;
+  }
+  const valid = Object.entries(pins).filter(
+    ([table, id]) => TABLE_NAME.test(table) && typeof id === 'string' && SNAPSHOT_ID.test(id)
+  );
+  return valid.length ? Object.fromEntries(valid) : null;
 }
 
 /** True when a cell's metadata marks it as a telemetry cell. */
