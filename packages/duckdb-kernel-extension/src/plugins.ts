@@ -39,8 +39,6 @@ import { KERNEL_LOGO } from './logo';
 import { IDuckDBKernelHooks } from './tokens';
 
 const PLUGIN_ID = '@opsbook/duckdb-kernel-extension:plugin';
-/** How often a kernel asks the server for new datasets and snapshots, at most (before a run). */
-const DATASET_SYNC_INTERVAL_MS = 2000;
 
 /** The kernel's name in notebook metadata (`metadata.kernelspec.name`). */
 export const KERNEL_NAME = 'duckdb';
@@ -79,16 +77,11 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
     /**
      * Registers the server's datasets the engine does not have yet, and again those whose latest
      * snapshot changed (which drops the engine's cached slices of them): a kernel started before
-     * an upload, a pull or `opsbook ingest` sees the new tables and data on its next run.
+     * an upload, a pull or `opsbook ingest` sees the new tables and data on its next run. Asked
+     * before every run: the listing is a small local request, and a result must never be older
+     * than the data the user just ingested.
      */
-    const lastSync = new WeakMap<QueryEngine, number>();
-    const syncDatasets = async (engine: QueryEngine, force: boolean): Promise<boolean> => {
-      const now = Date.now();
-      // Runs in quick succession (Run All) share one listing.
-      if (!force && now - (lastSync.get(engine) ?? 0) < DATASET_SYNC_INTERVAL_MS) {
-        return false;
-      }
-      lastSync.set(engine, now);
+    const syncDatasets = async (engine: QueryEngine): Promise<boolean> => {
       const listing = await listDatasets({ datasetsUrl, fetch: authorizedFetch });
       const known = new Map(engine.datasets().map(d => [d.name, d.snapshotId ?? null]));
       let changed = false;
@@ -121,7 +114,7 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
     };
     const startEngine = async () => {
       const engine = await createEngine();
-      await syncDatasets(engine, true);
+      await syncDatasets(engine);
       return engine;
     };
 

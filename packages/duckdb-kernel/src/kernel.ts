@@ -65,11 +65,11 @@ export interface DuckDBKernelOptions extends IKernel.IOptions {
   /**
    * Brings the engine's datasets up to date with the server (tables ingested, or new snapshots
    * of them, since the kernel started); resolves true when something changed. Called before each
-   * execute request (it may skip the server when it asked very recently), and with `force` when
-   * a query names a table the engine does not know, which is then run once more if the datasets
-   * changed. A failure is logged and the query runs on what the engine has.
+   * execute request, and again when a query names a table the engine does not know (ingested
+   * meanwhile), which is then run once more if the datasets changed. A failure is logged and the
+   * query runs on what the engine has.
    */
-  syncDatasets?: (engine: QueryEngine, force: boolean) => Promise<boolean>;
+  syncDatasets?: (engine: QueryEngine) => Promise<boolean>;
   /** Runs a pinned cell's SQL with its tables read at the pinned snapshots. */
   runPinned?: (
     sql: string,
@@ -140,12 +140,12 @@ export class DuckDBKernel extends BaseKernel {
   }
 
   /** Brings the engine's datasets up to date (see `syncDatasets`); true when they changed. */
-  private async _sync(engine: QueryEngine, force: boolean): Promise<boolean> {
+  private async _sync(engine: QueryEngine): Promise<boolean> {
     if (!this._syncDatasets) {
       return false;
     }
     try {
-      return await this._syncDatasets(engine, force);
+      return await this._syncDatasets(engine);
     } catch (error) {
       console.warn('Could not refresh the datasets from the server', error);
       return false;
@@ -156,7 +156,7 @@ export class DuckDBKernel extends BaseKernel {
     content: KernelMessage.IExecuteRequestMsg['content']
   ): Promise<KernelMessage.IExecuteReplyMsg['content']> {
     const engine = await this._engineReady;
-    await this._sync(engine, false);
+    await this._sync(engine);
     const cellId = (this.parent?.metadata as { cellId?: string } | undefined)?.cellId;
     const cell = (cellId && this._resolveCell(cellId)) || { telemetry: false, chart: null };
     const displayId = `opsbook-progress-${this.executionCount}-${Date.now()}`;
@@ -194,7 +194,7 @@ export class DuckDBKernel extends BaseKernel {
           error instanceof QueryError &&
           error.duckdbType === 'Catalog' &&
           /Table with name .* does not exist/.test(error.message);
-        if (!unknownTable || cell.pins || !(await this._sync(engine, true))) {
+        if (!unknownTable || cell.pins || !(await this._sync(engine))) {
           throw error;
         }
         result = await engine.query(content.code, { onProgress });
