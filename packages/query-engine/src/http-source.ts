@@ -46,10 +46,11 @@ export interface HttpDatasetSourceOptions extends HttpSourceOptions {
 /** Reads the server's dataset listing. */
 export async function listDatasets(options: HttpSourceOptions): Promise<DatasetListing[]> {
   const doFetch = options.fetch ?? fetch;
-  const response = await doFetch(options.datasetsUrl, {
-    headers: options.headers,
-    credentials: 'same-origin'
-  });
+  const get = () =>
+    doFetch(options.datasetsUrl, { headers: options.headers, credentials: 'same-origin' });
+  // The kernel lists before every run, often on a kept-alive connection the server may be closing
+  // at that moment (a network error, not an answer): this GET is idempotent, so ask once more.
+  const response = await get().catch(() => get());
   if (!response.ok) {
     throw new QueryError(Messages.datasetFetch('*', response.status, await response.text()), {
       kind: 'data'
