@@ -1,18 +1,42 @@
 /**
  * The run log (Node only): every stamped run record, in a hash chain (`run_log` table), with
  * query columns for the run id, cell id, notebook path and user.
+ *
+ * This module must not load apache-arrow (the server opens it in its main thread, where Arrow's
+ * `Symbol.isConcatSpreadable` would slow yjs for the whole process): it imports only types from
+ * run-record.ts.
  */
 import type Database from 'better-sqlite3';
 import { HashChain, type ChainExport } from './hash-chain';
 import type { ChainAnchor, ChainEntry, VerifyReport } from './chain';
 import type { InstanceKey } from './keys';
-import { isIsoUtc, type StampedRunRecord } from './run-record';
+import type { StampedRunRecord } from './run-record';
+import { isIsoUtc } from './record-format';
 
 /** A run record with its place in the log. */
 export interface LoggedRun {
   seq: number;
+  /** The chain entry's hash (not the result hash: that is `record.result.hash`). */
   hash: string;
+  /** Base64 Ed25519 signature of the entry hash by the instance key. */
+  signature: string;
   record: StampedRunRecord;
+}
+
+/** Filters of `RunLog.find`; all optional, combined with AND. */
+export interface RunFilter {
+  notebook?: string;
+  cellId?: string;
+  user?: string;
+}
+
+/** Thrown by `RunLog.append` when the run id is already logged (`code` says so). */
+export class RunAlreadyLoggedError extends Error {
+  readonly code = 'RUN_ALREADY_LOGGED';
+
+  constructor(readonly runId: string) {
+    super(`RunLog.append: run ${runId} is already in the log.`);
+  }
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -20,6 +44,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : null);
 const toLogged = (e: ChainEntry): LoggedRun => ({
   seq: e.seq,
   hash: e.hash,
+  signature: e.signature,
   record: JSON.parse(e.payload) as StampedRunRecord
 });
 
@@ -60,7 +85,7 @@ export class RunLog {
       return toLogged(this.chain.append(record as unknown as Record<string, unknown>));
     } catch (error) {
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new Error(`RunLog.append: run ${record.runId} is already in the log.`);
+        throw new RunAlreadyLoggedError(record.runId);
       }
       throw error;
     }
@@ -74,7 +99,18 @@ export class RunLog {
 
   /** Runs of a cell (optionally of one notebook), oldest first. */
   byCell(cellId: string, notebook?: string, limit?: number): LoggedRun[] {
-    return this.chain.find({ cell_id: cellId, notebook }, undefined, limit).map(toLogged);
+    return this.find({ cellId, notebook }, limit);
+  }
+
+  /** Runs matching the filters, oldest first. */
+  find(filter: RunFilter, limit?: number): LoggedRun[] {
+    return this.chain
+      .find(
+        { notebook: filter.notebook, cell_id: filter.cellId, user: filter.user },
+        undefined,
+        limit
+      )
+      .map(toLogged);
   }
 
   verify(options: { anchor?: ChainAnchor | null } = {}): VerifyReport {

@@ -18,9 +18,9 @@ import { canonicalJson, type JsonValue } from './canonical-json';
 import type { CanonicalField } from './canonical-arrow';
 import { hashArrowTable, type ResultDigest } from './result-hash';
 import { sha256Hex } from './sha256';
+import { isIsoUtc, RUN_RECORD_FORMAT } from './record-format';
 
-/** The format tag of run records; a new shape gets a new tag. */
-export const RUN_RECORD_FORMAT = 'opsbook.run.v1';
+export { isIsoUtc, RUN_RECORD_FORMAT };
 
 /** The encoding tag hashed into every cell version. */
 export const CELL_VERSION_ENCODING = 'opsbook.cell.v1';
@@ -199,13 +199,6 @@ export function buildRunRecord(options: BuildRunRecordOptions): RunRecord {
   // Fails now, with a path, if a parameter is not JSON (rather than later in the run log).
   canonicalJson(record);
   return record;
-}
-
-const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
-
-/** True when `value` is an ISO-8601 UTC timestamp such as `Date.toISOString` writes. */
-export function isIsoUtc(value: unknown): value is string {
-  return typeof value === 'string' && ISO_UTC.test(value) && !Number.isNaN(Date.parse(value));
 }
 
 /** The server's part: returns a copy of `record` with `stamp`; throws on a malformed stamp. */

@@ -17,6 +17,8 @@ export interface ProvenanceStore {
   readonly key: InstanceKey;
   readonly runs: RunLog;
   readonly audit: AuditLog;
+  /** Runs `fn` in one IMMEDIATE transaction (e.g. a run and its audit entry stored together). */
+  transaction<T>(fn: () => T): T;
   close(): void;
 }
 
@@ -24,7 +26,8 @@ export interface ProvenanceStore {
 export function openProvenanceStore(dir: string): ProvenanceStore {
   const key = loadOrCreateInstanceKey(dir);
   const db = new Database(path.join(dir, STORE_FILE));
-  // WAL: readers (verify, queries) do not block the server's appends.
+  // WAL: readers (verify, queries) never block the server's appends; FULL: an entry the server
+  // acknowledged survives a power cut.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   return {
@@ -32,6 +35,7 @@ export function openProvenanceStore(dir: string): ProvenanceStore {
     key,
     runs: new RunLog(db, key),
     audit: new AuditLog(db, key),
+    transaction: fn => db.transaction(fn).immediate(),
     close: () => db.close()
   };
 }

@@ -1,8 +1,7 @@
 /**
- * The server's provenance store against @opsbook/provenance: the server opens the store from the
- * library's apache-arrow-free modules (src/provenance/store.ts says why), so these tests pin it
- * to the library's `RunLog` / `openProvenanceStore`, and check apache-arrow stays out of the
- * server process even after runs are recorded.
+ * The server's provenance store: @opsbook/provenance's store opened from its apache-arrow-free
+ * modules (src/provenance/store.ts says why); duplicates are a 409, and apache-arrow stays out of
+ * the server process even after runs are recorded.
  */
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
@@ -16,6 +15,8 @@ import {
 } from '@opsbook/provenance/lib/node';
 
 import {
+  appendRun,
+  openExistingProvenanceStore,
   openServerProvenanceStore,
   PROVENANCE_DB_FILE,
   RUN_FORMAT,
@@ -58,35 +59,23 @@ describe("the server's provenance store", () => {
     );
   });
 
-  it("writes runs the library's RunLog reads and verifies, and reads the library's", () => {
+  it('refuses a run id twice with a 409 and keeps the first', () => {
     const dir = path.join(tempDir('opsbook-prov-'), 'provenance');
-    const server = openServerProvenanceStore(dir);
-    const written = server.runs.append(stampRecord(record('run-1', 'a.ipynb'), STAMP));
-    server.transaction(() => {
-      server.runs.append(stampRecord(record('run-2', 'b.ipynb'), STAMP));
-      server.audit.record({ action: 'run', user: 'ana', time: STAMP.finishedAt });
-    });
-    server.close();
-
-    const library = openProvenanceStore(dir);
-    expect(library.runs.verify()).toMatchObject({ ok: true, verified: 2 });
-    expect(library.audit.verify()).toMatchObject({ ok: true, verified: 1 });
-    expect(library.runs.get('run-1')).toEqual({
-      seq: 1,
-      hash: written.hash,
-      record: written.record
-    });
-    expect(library.runs.byCell('cell-1', 'b.ipynb').map(r => r.record.runId)).toEqual(['run-2']);
-    library.runs.append(stampRunRecord(record('run-3', 'a.ipynb'), { ...STAMP, user: 'eve' }));
-    library.close();
-
-    const again = openServerProvenanceStore(dir);
-    expect(again.runs.verify()).toMatchObject({ ok: true, verified: 3 });
-    expect(again.runs.find({ user: 'eve' }).map(r => r.record.runId)).toEqual(['run-3']);
-    expect(() => again.runs.append(stampRecord(record('run-3', 'a.ipynb'), STAMP))).toThrow(
-      /Run 'run-3' is already recorded/
+    const store = openServerProvenanceStore(dir);
+    const first = appendRun(store, stampRecord(record('run-1', 'a.ipynb'), STAMP));
+    expect(() => appendRun(store, stampRecord(record('run-1', 'b.ipynb'), STAMP))).toThrow(
+      expect.objectContaining({ status: 409, message: expect.stringMatching(/run-1/) })
     );
-    again.close();
+    expect(store.runs.find({})).toEqual([first]);
+    expect(first.signature).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    store.close();
+    const library = openProvenanceStore(dir);
+    expect(library.runs.verify()).toMatchObject({ ok: true, verified: 1 });
+    library.close();
+  });
+
+  it('refuses to open a missing store for the CLI (a new key would fail every old entry)', () => {
+    expect(() => openExistingProvenanceStore(tempDir('opsbook-prov-'))).toThrow(/provenance/i);
   });
 
   it('keeps apache-arrow out of the server process, also after recording runs', async () => {

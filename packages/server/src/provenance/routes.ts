@@ -29,7 +29,7 @@ import { Errors, OpsbookError } from '../errors';
 import { readJson, RequestContext, Router, sendJson } from '../http/router';
 import { canWrite } from '../users';
 import { rationaleOf, type ServerProvenance } from './service';
-import { stampRecord, type StoredRun } from './store';
+import { appendRun, stampRecord, type StoredRun } from './store';
 import { isRunId, parseReplay, parseRunSubmission } from './validate';
 
 /** Options of the provenance routes. */
@@ -150,7 +150,7 @@ async function recordRun(ctx: RequestContext, options: ProvenanceRoutesOptions):
   );
   const store = options.provenance.store();
   const stored = store.transaction(() => {
-    const run = store.runs.append(stamped);
+    const run = appendRun(store, stamped);
     store.audit.record({
       action: 'run',
       user: ctx.user.username,
