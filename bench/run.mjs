@@ -9,6 +9,8 @@
  *   coi      DuckDB-WASM threaded (COI) build vs eh vs native, data in memory  (bench/coi.mjs)
  *   ingest   OTLP/JSON and JSON-lines into a catalog snapshot vs DuckDB read_json -> Parquet,
  *            on --spans spans                                              (bench/ingest.mjs)
+ *   provenance  hashing + recording a run vs the query, on 10^4..10^7-row results; replay of the
+ *            example notebook vs its original runs                       (bench/provenance.mjs)
  *
  * Options: --only LIST, --spans N (default 1000000), --cold-spans N (default 10000000),
  * --runs N (default 5, samples per median), --cold-runs N (default 3), --seed S (default 42),
@@ -26,7 +28,7 @@ import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { log, machine, ROOT, table, waitForQuiet, watchOtherProcesses } from './lib/util.mjs';
 
-const PARTS = ['queries', 'startup', 'cold10m', 'coi', 'ingest'];
+const PARTS = ['queries', 'startup', 'cold10m', 'coi', 'ingest', 'provenance'];
 
 function parseArgs(argv) {
   const args = {
@@ -153,6 +155,9 @@ async function main() {
         out = await (await import('./cold10m.mjs')).runCold({ ...args, tmpRoot });
       } else if (part === 'coi') {
         out = await (await import('./coi.mjs')).runCoi({ ...args, tmpRoot });
+      } else if (part === 'provenance') {
+        const { runProvenance } = await import('./provenance.mjs');
+        out = await runProvenance({ runs: args.runs, seed: args.seed, tmpRoot });
       } else {
         out = await (await import('./ingest.mjs')).runIngest({
           spans: [args.spans],

@@ -2,7 +2,7 @@
  * Test harness for browser tests: a real Opsbook server process on a temporary notebook directory,
  * and a Chromium page that records every request so tests can prove nothing leaves the machine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -25,6 +25,47 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
   '--no-first-run'
 ];
+
+/** The tables of the example catalog's default dataset (the example notebook reads them). */
+export const EXAMPLE_TABLES = ['spans', 'logs', 'metrics', 'events'];
+/** The catalog store of UI_DATA_DIR's files, ingested once per machine as `npm start` does. */
+export const EXAMPLE_STORE = `${UI_DATA_DIR}-catalog`;
+
+/**
+ * Ingests UI_DATA_DIR's generated files into EXAMPLE_STORE's default dataset unless that was done
+ * already (a `.complete` marker is written last, so an interrupted ingest is redone), and
+ * returns the store's path. Tests serve a copy (`copyExampleStore`), never the cached store.
+ */
+export function ensureExampleStore(): string {
+  if (fs.existsSync(path.join(EXAMPLE_STORE, '.complete'))) {
+    return EXAMPLE_STORE;
+  }
+  fs.rmSync(EXAMPLE_STORE, { recursive: true, force: true });
+  for (const table of EXAMPLE_TABLES) {
+    execFileSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'packages/server/bin/opsbook.js'),
+        'ingest',
+        path.join(UI_DATA_DIR, `${table}.parquet`),
+        ...['--as', 'parquet', '--table', table, '--dataset', 'default', '--store', EXAMPLE_STORE]
+      ],
+      { stdio: 'ignore' }
+    );
+  }
+  fs.writeFileSync(path.join(EXAMPLE_STORE, '.complete'), '');
+  return EXAMPLE_STORE;
+}
+
+/**
+ * A private copy of the example catalog store in a new temp dir (built first if needed), for a
+ * server to serve: tests may ingest into it, and the cached store stays as generated.
+ */
+export function copyExampleStore(): string {
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-ui-store-'));
+  fs.cpSync(ensureExampleStore(), store, { recursive: true });
+  return store;
+}
 
 /** A running server: its URL, token, notebook dir and process. */
 export interface ServerHandle {

@@ -664,6 +664,12 @@ describe('the catalog for a viewer', () => {
     await page.waitForSelector('body[data-opsbook-ready]', { state: 'attached', timeout: 60_000 });
     await command(page, 'opsbook:open-catalog');
     await page.locator('.jp-opsbook-CatalogEmpty').waitFor();
+    // The panel knows the role (/api/me permissions): no Upload or Pull buttons, a note instead.
+    await page.locator('.jp-opsbook-ReadOnlyNote').waitFor({ state: 'visible' });
+    expect(await page.locator('.jp-opsbook-UploadButton').isVisible()).toBe(false);
+    expect(await page.locator('.jp-opsbook-PullButton').isVisible()).toBe(false);
+    await page.getByText('An editor of this workspace can add some').waitFor();
+    // A drop still reaches the server, which refuses it and says why.
     await dropFiles(page, '.jp-opsbook-CatalogPanel', { 'trace.json': otlpTraces(3) });
     await dialogFields(page);
     await page.click('.jp-Dialog .jp-mod-accept');

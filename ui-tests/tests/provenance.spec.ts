@@ -5,59 +5,22 @@
  * non-deterministic query (`SELECT random() AS r`) replays as "diverged", with the volatile
  * function as the likely cause. A run the server refuses still runs, with a warning in the cell.
  */
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import {
   ANA,
   command,
+  copyExampleStore,
   launchBrowser,
   openNotebook,
   openPage,
-  ROOT,
   screenshot,
   startServer,
-  UI_DATA_DIR,
   writeUsersFile,
   type RecordedPage,
   type ServerHandle
 } from '../harness';
 
 const NOTEBOOK = 'checkout-incident.ipynb';
-const TABLES = ['spans', 'logs', 'metrics', 'events'];
-/** The same catalog store as telemetry-cells.spec.ts (ingested once per machine). */
-const STORE = `${UI_DATA_DIR}-catalog`;
-
-/** Ingests the generated files into STORE's default dataset unless that was done already. */
-function ensureStore(): void {
-  if (fs.existsSync(path.join(STORE, '.complete'))) {
-    return;
-  }
-  fs.rmSync(STORE, { recursive: true, force: true });
-  for (const table of TABLES) {
-    execFileSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'packages/server/bin/opsbook.js'),
-        'ingest',
-        path.join(UI_DATA_DIR, `${table}.parquet`),
-        '--as',
-        'parquet',
-        '--table',
-        table,
-        '--dataset',
-        'default',
-        '--store',
-        STORE
-      ],
-      { stdio: 'ignore' }
-    );
-  }
-  fs.writeFileSync(path.join(STORE, '.complete'), '');
-}
-
 /** Makes the cell with `id` the active one and scrolls it into view. */
 async function selectCell(page: Page, id: string): Promise<void> {
   await page.evaluate(id => {
@@ -124,11 +87,8 @@ describe('run provenance in the app', () => {
     ).json();
 
   beforeAll(async () => {
-    ensureStore();
     // A copy: the tests ingest into it, and the cached store must stay as generated.
-    const store = fs.mkdtempSync(path.join(os.tmpdir(), 'opsbook-provenance-store-'));
-    fs.cpSync(STORE, store, { recursive: true });
-    server = await startServer({ store, usersFile: writeUsersFile([ANA]) });
+    server = await startServer({ store: copyExampleStore(), usersFile: writeUsersFile([ANA]) });
     browser = await launchBrowser();
     recorded = await openPage(browser);
   });

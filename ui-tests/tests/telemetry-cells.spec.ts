@@ -6,18 +6,18 @@
  * generated (canonical) files are ingested into a catalog store the server serves.
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TELEMETRY_MACROS } from '../../packages/query-engine/lib/macros';
 import type { Browser, Page } from 'playwright-core';
 import {
   command,
+  copyExampleStore,
+  EXAMPLE_TABLES,
   externalRequests,
   launchBrowser,
   openNotebook,
   openPage,
-  ROOT,
   runActiveCell,
   screenshot,
   startServer,
@@ -29,37 +29,6 @@ import {
 } from '../harness';
 
 const NOTEBOOK = 'checkout-incident.ipynb';
-const TABLES = ['spans', 'logs', 'metrics', 'events'];
-/** The catalog store of UI_DATA_DIR's files, ingested once per machine as `npm start` does. */
-const STORE = `${UI_DATA_DIR}-catalog`;
-
-/** Ingests the generated files into STORE's default dataset unless that was done already. */
-function ensureStore(): void {
-  if (fs.existsSync(path.join(STORE, '.complete'))) {
-    return;
-  }
-  fs.rmSync(STORE, { recursive: true, force: true });
-  for (const table of TABLES) {
-    execFileSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'packages/server/bin/opsbook.js'),
-        'ingest',
-        path.join(UI_DATA_DIR, `${table}.parquet`),
-        '--as',
-        'parquet',
-        '--table',
-        table,
-        '--dataset',
-        'default',
-        '--store',
-        STORE
-      ],
-      { stdio: 'ignore' }
-    );
-  }
-  fs.writeFileSync(path.join(STORE, '.complete'), '');
-}
 
 interface CellState {
   id: string;
@@ -120,7 +89,7 @@ async function expectedRowCounts(): Promise<Map<string, number>> {
   for (const statement of TELEMETRY_MACROS) {
     await connection.run(statement);
   }
-  for (const table of TABLES) {
+  for (const table of EXAMPLE_TABLES) {
     await connection.run(
       `CREATE VIEW ${table} AS SELECT * FROM read_parquet('${path.join(UI_DATA_DIR, `${table}.parquet`)}')`
     );
@@ -143,8 +112,7 @@ describe('telemetry cells in the app', () => {
   let recorded: RecordedPage;
 
   beforeAll(async () => {
-    ensureStore();
-    server = await startServer({ store: STORE });
+    server = await startServer({ store: copyExampleStore() });
     browser = await launchBrowser();
     recorded = await openPage(browser);
   });
@@ -161,7 +129,7 @@ describe('telemetry cells in the app', () => {
     const listing = (await response.json()) as {
       datasets: { name: string; snapshotId?: string; file: string }[];
     };
-    for (const table of TABLES) {
+    for (const table of EXAMPLE_TABLES) {
       const entry = listing.datasets.find(d => d.name === table);
       expect({
         table,

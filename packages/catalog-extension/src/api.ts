@@ -98,6 +98,24 @@ export class CatalogClient {
     return Array.isArray(body.sources) ? body.sources : [];
   }
 
+  /**
+   * Whether this user may add data (`/api/me` permissions: viewers may not). True when the
+   * server does not say, so a failing check never hides what the server would allow; the server
+   * enforces the role either way.
+   */
+  async canIngest(): Promise<boolean> {
+    const asked = encodeURIComponent(JSON.stringify({ opsbook: ['ingest'] }));
+    try {
+      const body = (await this.getJson(`${this.url('api', 'me')}?permissions=${asked}`)) as {
+        permissions?: { opsbook?: unknown };
+      };
+      const actions = body.permissions?.opsbook;
+      return !Array.isArray(actions) || actions.includes('ingest');
+    } catch {
+      return true;
+    }
+  }
+
   /** Streams `options.file` to the ingest route. */
   upload(options: UploadOptions, callbacks: StreamCallbacks): Job {
     const query = new URLSearchParams({

@@ -65,16 +65,13 @@ export class CatalogPanel extends Widget {
         'Reload the catalog'
       )
     );
+    this.readOnlyNote.hidden = true;
     toolbar.append(
       titleRow,
-      button(
-        'jp-opsbook-UploadButton',
-        'Upload…',
-        () => void this.chooseFiles(),
-        'Upload telemetry files'
-      ),
-      button('jp-opsbook-PullButton', 'Pull from Prometheus…', () => void this.pull('prometheus')),
-      this.alertsButton
+      this.uploadButton,
+      this.pullButton,
+      this.alertsButton,
+      this.readOnlyNote
     );
     this.alertsButton.hidden = true;
     this.fileInput.type = 'file';
@@ -124,12 +121,19 @@ export class CatalogPanel extends Widget {
         this.render();
       }
     }
-    void this.client
-      .sources()
-      .then(sources => {
-        this.alertsButton.hidden = !sources.some(s => s.kind === 'alertmanager');
-      })
-      .catch(() => undefined);
+    void Promise.all([this.client.sources().catch(() => []), this.client.canIngest()]).then(
+      ([sources, canIngest]) => {
+        // Viewers cannot add data (the server refuses it): no buttons that can only fail.
+        this.uploadButton.hidden = !canIngest;
+        this.pullButton.hidden = !canIngest;
+        this.alertsButton.hidden = !canIngest || !sources.some(s => s.kind === 'alertmanager');
+        this.readOnlyNote.hidden = canIngest;
+        if (this.canIngest !== canIngest) {
+          this.canIngest = canIngest;
+          this.render();
+        }
+      }
+    );
   }
 
   /** Opens the file chooser. */
@@ -337,10 +341,14 @@ export class CatalogPanel extends Widget {
       body.append(
         this.loading
           ? h('p', 'jp-opsbook-Dim', 'Loading the catalog…')
-          : emptyState({
-              chooseFiles: () => this.chooseFiles(),
-              pull: () => void this.pull('prometheus')
-            })
+          : emptyState(
+              this.canIngest
+                ? {
+                    chooseFiles: () => this.chooseFiles(),
+                    pull: () => void this.pull('prometheus')
+                  }
+                : null
+            )
       );
     } else {
       const tree = h('ul', 'jp-opsbook-Tree');
@@ -497,6 +505,22 @@ export class CatalogPanel extends Widget {
   private readonly body = h('div', 'jp-opsbook-CatalogBody');
   private readonly dropHint = h('div', 'jp-opsbook-DropHint');
   private readonly fileInput = document.createElement('input');
+  private readonly uploadButton = button(
+    'jp-opsbook-UploadButton',
+    'Upload…',
+    () => void this.chooseFiles(),
+    'Upload telemetry files'
+  );
+  private readonly pullButton = button(
+    'jp-opsbook-PullButton',
+    'Pull from Prometheus…',
+    () => void this.pull('prometheus')
+  );
+  private readonly readOnlyNote = h(
+    'div',
+    'jp-opsbook-ReadOnlyNote',
+    'You can read the catalog; adding data needs the editor role.'
+  );
   private readonly alertsButton = button(
     'jp-opsbook-PullAlertsButton',
     'Pull alerts…',
@@ -513,6 +537,8 @@ export class CatalogPanel extends Widget {
   private selected: (TableKey & { snapshot: string | null }) | null = null;
   private error: string | null = null;
   private loading = false;
+  /** From `/api/me` permissions; until known, assume yes (the server decides anyway). */
+  private canIngest = true;
   private loadedOnce = false;
   private generation = 0;
 }

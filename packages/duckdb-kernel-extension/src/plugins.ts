@@ -33,7 +33,8 @@ import {
   isTelemetryMetadata,
   METADATA_KEY,
   readChartConfig,
-  readPins
+  readPins,
+  readResultName
 } from '@opsbook/telemetry-cell';
 import { KERNEL_LOGO } from './logo';
 import { IDuckDBKernelHooks } from './tokens';
@@ -149,7 +150,8 @@ const plugin: JupyterFrontEndPlugin<IDuckDBKernelHooks> = {
             found = {
               telemetry: isTelemetryMetadata(metadata),
               chart: readChartConfig(metadata),
-              pins: readPins(metadata)
+              pins: readPins(metadata),
+              resultName: readResultName(metadata)
             };
             return;
           }

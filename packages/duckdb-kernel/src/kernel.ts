@@ -5,6 +5,10 @@
  *
  * Telemetry cells (see `@opsbook/telemetry-cell`) get a chart and a table; plain code cells get
  * the table. While a query runs, a transient progress line shows its phase and elapsed time.
+ *
+ * A cell with a result name (`metadata.opsbook.resultName`) has its full result kept in the
+ * engine as a table of that name after each successful run (`QueryEngine.registerResult`), before
+ * the run observers see it, so later cells can read it and their scans of it name it.
  */
 import type { KernelMessage } from '@jupyterlab/services';
 import { BaseKernel, type IKernel } from '@jupyterlite/services';
@@ -31,6 +35,8 @@ export interface CellContext {
   chart: ChartConfig | null;
   /** Snapshot pins of the cell (table -> snapshot id); null or absent when it reads the latest. */
   pins?: Record<string, string> | null;
+  /** The name to keep the cell's result under (a validated SQL identifier), or null. */
+  resultName?: string | null;
 }
 
 /** A successful run of a cell, with its FULL result (not only the rows the outputs keep). */
@@ -43,6 +49,8 @@ export interface KernelRun {
   code: string;
   result: QueryResult;
   engine: EngineInfo;
+  /** The name the result is now kept under in the engine, or null (none, or it failed). */
+  resultName: string | null;
 }
 
 /**
@@ -229,12 +237,14 @@ export class DuckDBKernel extends BaseKernel {
           });
         }
       }
+      const resultName = await this._keepResult(engine, cell.resultName ?? null, result);
       await this._observe({
         cellId: cellId ?? null,
         telemetry: cell.telemetry,
         code: content.code,
         result,
-        engine: engine.info
+        engine: engine.info,
+        resultName
       });
       return {
         status: 'ok',
@@ -252,6 +262,32 @@ export class DuckDBKernel extends BaseKernel {
         execution_count: this.executionCount,
         ...failure
       } as KernelMessage.IExecuteReplyMsg['content'];
+    }
+  }
+
+  /**
+   * Keeps a named cell's full result as a table of that name; resolves with the name, or null
+   * (and a warning on stderr) when it could not be kept: the run itself still succeeded.
+   */
+  private async _keepResult(
+    engine: QueryEngine,
+    name: string | null,
+    result: QueryResult
+  ): Promise<string | null> {
+    if (!name) {
+      return null;
+    }
+    try {
+      await engine.registerResult(name, result.table);
+      return name;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.stream({
+        name: 'stderr',
+        text: `result not kept as ${name}: ${reason}
+`
+      });
+      return null;
     }
   }
 

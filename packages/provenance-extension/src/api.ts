@@ -12,7 +12,7 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import type { RunRecord, StampedRunRecord } from '@opsbook/provenance';
+import type { LineageGraph, ProvDocument, RunRecord, StampedRunRecord } from '@opsbook/provenance';
 
 /** One entry of the run log, as the server returns it. */
 export interface LoggedRun {
@@ -77,6 +77,17 @@ export class RunLogClient {
     return (await this._json<{ runs: LoggedRun[] }>('GET', ['runs'], undefined, query)).runs;
   }
 
+  /** Every recorded run of a notebook (at most 10,000), oldest first. */
+  async notebookRuns(notebook: string): Promise<LoggedRun[]> {
+    const query = new URLSearchParams({ notebook, limit: '10000' });
+    return (await this._json<{ runs: LoggedRun[] }>('GET', ['runs'], undefined, query)).runs;
+  }
+
+  /** One run of the log by its id (`404` becomes a `RunLogError`). */
+  async run(runId: string): Promise<LoggedRun> {
+    return this._json<LoggedRun>('GET', ['runs', runId]);
+  }
+
   /** Records a replay of a run; the server decides `reproduced`. */
   recordReplay(runId: string, replay: ReplaySubmission): Promise<ReplayView> {
     return this._json<ReplayView>('POST', ['runs', runId, 'replays'], replay);
@@ -85,6 +96,38 @@ export class RunLogClient {
   /** The replays of a run, oldest first. */
   async replays(runId: string): Promise<ReplayView[]> {
     return (await this._json<{ replays: ReplayView[] }>('GET', ['runs', runId, 'replays'])).replays;
+  }
+
+  /** The lineage graph of a notebook (`GET /api/opsbook/lineage`); empty without runs. */
+  lineage(notebook: string): Promise<LineageGraph> {
+    return this._json<LineageGraph>(
+      'GET',
+      ['lineage'],
+      undefined,
+      new URLSearchParams({ notebook })
+    );
+  }
+
+  /** The notebook's lineage as W3C PROV-JSON (the server records the export). */
+  provJson(notebook: string): Promise<ProvDocument> {
+    const query = new URLSearchParams({ notebook, format: 'prov-json', download: '1' });
+    return this._json<ProvDocument>('GET', ['lineage'], undefined, query);
+  }
+
+  /** A page of the audit trail, newest first; pass `next` as `before` for the following one. */
+  auditPage(filters: AuditFilters): Promise<AuditPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filters)) {
+      if (value !== undefined && value !== null && value !== '') {
+        query.set(key, String(value));
+      }
+    }
+    return this._json<AuditPage>('GET', ['audit', 'recent'], undefined, query);
+  }
+
+  /** Verifies the run log and the audit trail on the server. */
+  auditVerify(): Promise<AuditVerifyReport> {
+    return this._json<AuditVerifyReport>('GET', ['audit', 'verify']);
   }
 
   private async _json<T>(
@@ -131,4 +174,53 @@ export class RunLogClient {
     }
     return JSON.parse(text) as T;
   }
+}
+
+/** Filters of an audit page (`GET /api/opsbook/audit/recent`); empty ones are left out. */
+export interface AuditFilters {
+  notebook?: string;
+  user?: string;
+  action?: string;
+  /** Inclusive ISO-8601 bounds on the entry time. */
+  from?: string;
+  to?: string;
+  /** Only entries with a smaller seq (the previous page's `next`). */
+  before?: number | null;
+  limit?: number;
+}
+
+/** One audit entry as the server returns it. */
+export interface AuditEntry {
+  seq: number;
+  hash: string;
+  action: string;
+  user: string;
+  time: string;
+  notebook: { path: string; fileId: string | null } | null;
+  rationale: string | null;
+  details: Record<string, unknown>;
+}
+
+/** A page of the audit trail, newest first. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Where the next (older) page starts, or null at the start of the trail. */
+  next: number | null;
+  /** Every action the server records (for a filter). */
+  actions: string[];
+}
+
+/** The state of one hash chain on the server. */
+export interface ChainStatusView {
+  ok: boolean;
+  verified: number;
+  head: { seq: number; hash: string } | null;
+  firstBad: { seq: number; problem: string; reason: string } | null;
+}
+
+/** `GET /api/opsbook/audit/verify`: both chains. */
+export interface AuditVerifyReport {
+  ok: boolean;
+  runs: ChainStatusView;
+  audit: ChainStatusView;
 }

@@ -20,6 +20,7 @@ import { Widget } from '@lumino/widgets';
 import type { LoggedRun, ReplayView, RunLogClient } from './api';
 import type { RecentResults } from './recorder';
 import type { ReplayOutcome } from './replay';
+import { disagreeingRuns } from './replay-notebook';
 
 /** Options of `ProvenancePanel`. */
 export interface IProvenancePanelOptions {
@@ -273,13 +274,37 @@ export class ProvenancePanel extends Widget {
     fact(facts, 'Version', version, versionNote);
     const inputs = record.inputs.length
       ? record.inputs.map(i =>
-          code(`${i.table}@${i.snapshotId ? short(i.snapshotId) : '?'}`, i.snapshotId ?? 'unknown')
+          i.kind === 'result'
+            ? code(
+                `${i.table} ← ${i.run ? `run ${short(i.run)}` : 'unknown run'}`,
+                i.run ? `the result of run ${i.run}` : 'made by a run that was not recorded'
+              )
+            : code(
+                `${i.table}@${i.snapshotId ? short(i.snapshotId) : '?'}`,
+                i.snapshotId ?? 'unknown'
+              )
         )
       : [el('span', 'jp-opsbook-Provenance-note', 'no table')];
     fact(facts, 'Inputs', ...inputs);
     fact(facts, 'Rows', el('span', 'jp-opsbook-Provenance-rows', fmt(record.result.rowCount)));
     fact(facts, 'Result hash', code(short(record.result.hash), record.result.hash));
     item.append(facts);
+    // Non-determinism between recorded runs: same version, SQL and inputs, another result.
+    const disagree = disagreeingRuns(
+      record,
+      (this._runs ?? []).map(r => r.record)
+    );
+    if (disagree.length) {
+      item.append(
+        el(
+          'p',
+          'jp-opsbook-Provenance-flag',
+          `⚠ Non-deterministic: run ${disagree.map(id => short(id)).join(', ')} of the same ` +
+            'cell version on the same snapshots logged another result. Replay to see the ' +
+            'likely cause.'
+        )
+      );
+    }
 
     const state = this._replays.get(record.runId);
     const button = el(

@@ -21,8 +21,8 @@ export const CommandIDs = {
   showProvenance: 'opsbook:show-provenance'
 } as const;
 
-/** Shared by both plugins: the first rows of the runs recorded in this page. */
-const recent = new RecentResults();
+/** Shared by the plugins: the first rows of the runs recorded in this page. */
+export const recent = new RecentResults();
 
 const recorder: JupyterFrontEndPlugin<void> = {
   id: '@opsbook/provenance-extension:recorder',

@@ -6,6 +6,12 @@
  * `metadata.opsbook.runs` (the newest `MAX_CELL_RUNS`), so it is saved with the notebook and
  * collaborators see it live. A run the server did not take is not a failed run: the recorder
  * returns a warning for the cell instead.
+ *
+ * Parent links: the recorder remembers which recorded run produced each named result of this
+ * session (`ResultOrigins`, per notebook). A run that scans a result table gets an input of kind
+ * 'result' naming that run, and the run joins `parents`. When the table's producing run was not
+ * recorded (it failed to post, or was not a telemetry run) the record says `run: null` rather
+ * than guess, and the cell gets a warning.
  */
 import type { KernelRun } from '@opsbook/duckdb-kernel';
 import {
@@ -49,6 +55,26 @@ export interface RecorderOptions {
   recordRun(record: ReturnType<typeof buildRunRecord>, durationMs: number): Promise<LoggedRun>;
   /** Keeps the first rows of recorded runs of this session, for replay diffs. */
   recent?: RecentResults;
+  /** Which run produced each named result (a fresh one per recorder when absent). */
+  origins?: ResultOrigins;
+}
+
+/**
+ * Which recorded run produced each result table of this session, per notebook: null when the
+ * latest result of that name came from a run that was not recorded.
+ */
+export class ResultOrigins {
+  private readonly _runs = new Map<string, string | null>();
+
+  /** Notes that `name` in `notebook` now holds the result of `runId` (null: unrecorded). */
+  set(notebook: string, name: string, runId: string | null): void {
+    this._runs.set(`${notebook}\u0000${name}`, runId);
+  }
+
+  /** The run whose result `name` holds in `notebook`; null when unknown. */
+  get(notebook: string, name: string): string | null {
+    return this._runs.get(`${notebook}\u0000${name}`) ?? null;
+  }
 }
 
 /** The first rows of the runs recorded in this session, by run id (bounded). */
@@ -79,13 +105,20 @@ export class RecentResults {
 export function createRunRecorder(
   options: RecorderOptions
 ): (run: KernelRun) => Promise<string | null> {
+  const origins = options.origins ?? new ResultOrigins();
   return async run => {
-    if (!run.telemetry || !run.cellId) {
+    const cell = run.cellId ? options.findCell(run.cellId) : null;
+    if (!run.telemetry || !run.cellId || !cell) {
+      if (cell && run.resultName) {
+        origins.set(cell.path, run.resultName, null);
+      }
       return null;
     }
-    const cell = options.findCell(run.cellId);
-    if (!cell) {
-      return null;
+    const resultRuns: Record<string, string | null> = {};
+    for (const scan of run.result.scans) {
+      if (scan.kind === 'result') {
+        resultRuns[scan.table] = origins.get(cell.path, scan.table);
+      }
     }
     let logged: LoggedRun;
     try {
@@ -98,11 +131,18 @@ export function createRunRecorder(
         query: run.result,
         engine: run.engine,
         notebook: { path: cell.path, fileId: cell.fileId },
-        digest: hasher.digest()
+        digest: hasher.digest(),
+        resultRuns
       });
       logged = await options.recordRun(record, Math.round(run.result.elapsedMs));
     } catch (error) {
+      if (run.resultName) {
+        origins.set(cell.path, run.resultName, null);
+      }
       return `run not recorded: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (run.resultName) {
+      origins.set(cell.path, run.resultName, logged.record.runId);
     }
     options.recent?.set(logged.record.runId, toResultTable(run.result.table, DIFF_ROWS));
     // Re-read: the cell may have changed (e.g. its chart) while the server answered.
@@ -112,6 +152,10 @@ export function createRunRecorder(
       ...opsbook,
       runs: appendRunSummary(opsbook.runs, summarizeRun(logged.record), MAX_CELL_RUNS)
     });
-    return null;
+    const unknown = Object.keys(resultRuns).filter(name => resultRuns[name] === null);
+    return unknown.length
+      ? `run recorded without its parent run: ${unknown.join(', ')} was made by a run that was ` +
+          `not recorded, so this run cannot be replayed. Re-run the cell that makes it, then this one.`
+      : null;
   };
 }

@@ -6,7 +6,10 @@
  * It works on the first rows as JSON values (`ResultTable` of `@opsbook/telemetry-cell`), because
  * the recorded run's rows are only known in that form: the cell's stored table output, or the
  * rows the recorder kept in this session. The verdict itself comes from the full-result hashes.
+ * The row matching is `diffResultTables` of @opsbook/provenance (also used by the Cell History
+ * panel), without a key.
  */
+import { diffResultTables } from '@opsbook/provenance';
 import type { ResultTable, ResultValue } from '@opsbook/telemetry-cell';
 
 /** How many leading rows a replay diff compares by default. */
@@ -52,40 +55,25 @@ export function diffResults(
   const right = replayed.rows.slice(0, limit);
   const sameColumns =
     recorded.columns.length === replayed.columns.length &&
-    recorded.columns.every((c, i) => c.name === replayed.columns[i].name);
-  const key = (row: ResultValue[]) => JSON.stringify(row);
-  const counts = new Map<string, number>();
-  for (const row of left) {
-    counts.set(key(row), (counts.get(key(row)) ?? 0) + 1);
-  }
-  const added: ResultValue[][] = [];
-  for (const row of right) {
-    const k = key(row);
-    const n = sameColumns ? (counts.get(k) ?? 0) : 0;
-    if (n > 0) {
-      counts.set(k, n - 1);
-    } else {
-      added.push(row);
-    }
-  }
-  const removed = sameColumns ? left.filter(row => takeOne(counts, key(row))) : left;
+    recorded.columns.every(
+      (c, i) => c.name === replayed.columns[i].name && c.type === replayed.columns[i].type
+    );
+  // Another schema: no row can match. Same schema: rows compared whole, as multisets (no key:
+  // a replay diff shows rows, not changed values), by the shared result differ.
+  const diff = sameColumns
+    ? diffResultTables(
+        { columns: recorded.columns, rows: left },
+        { columns: replayed.columns, rows: right },
+        { key: [] }
+      )
+    : { added: right, removed: left };
   return {
     columns,
     recordedRows,
     replayedRows: replayed.totalRows,
     compared: Math.max(left.length, right.length),
-    added,
-    removed,
+    added: diff.added as ResultValue[][],
+    removed: diff.removed as ResultValue[][],
     rowsAvailable: true
   };
-}
-
-/** True (and one fewer left) when `k` still has an unmatched occurrence. */
-function takeOne(counts: Map<string, number>, k: string): boolean {
-  const n = counts.get(k) ?? 0;
-  if (n === 0) {
-    return false;
-  }
-  counts.set(k, n - 1);
-  return true;
 }

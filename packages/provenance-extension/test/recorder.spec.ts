@@ -2,7 +2,12 @@ import type { KernelRun } from '@opsbook/duckdb-kernel';
 import { hashArrowTable, type RunRecord } from '@opsbook/provenance';
 import { tableFromArrays } from 'apache-arrow';
 import type { LoggedRun } from '../src/api';
-import { createRunRecorder, RecentResults, type RecordedCell } from '../src/recorder';
+import {
+  createRunRecorder,
+  RecentResults,
+  ResultOrigins,
+  type RecordedCell
+} from '../src/recorder';
 
 const table = tableFromArrays({ n: Int32Array.from({ length: 2500 }, (_, i) => i) });
 
@@ -18,6 +23,7 @@ function run(overrides: Partial<KernelRun> = {}): KernelRun {
       scans: [{ table: 'spans', columns: ['n'], snapshotId: 'snap-a', fullLoad: false }]
     },
     engine: { name: 'duckdb-wasm (test)', version: 'v1', settings: {} },
+    resultName: null,
     ...overrides
   };
 }
@@ -100,5 +106,106 @@ describe('the run recorder', () => {
     expect(await recorder(run({ telemetry: false }))).toBeNull();
     expect(await recorder(run())).toBeNull();
     expect(recordRun).not.toHaveBeenCalled();
+  });
+
+  describe('parent links (named results)', () => {
+    /** A run of a cell that reads the result table `slow_ops`. */
+    const childRun = (overrides: Partial<KernelRun> = {}) =>
+      run({
+        cellId: 'cell-2',
+        code: 'SELECT count(*) FROM slow_ops',
+        result: {
+          table,
+          elapsedMs: 3,
+          statements: ['SELECT count(*) FROM slow_ops'],
+          scans: [
+            { table: 'slow_ops', kind: 'result', columns: ['n'], snapshotId: null, fullLoad: false }
+          ]
+        },
+        ...overrides
+      });
+
+    it('links a run that reads a named result to the recorded run that made it', async () => {
+      const posted: RunRecord[] = [];
+      const recorder = createRunRecorder({
+        findCell: () => cell(),
+        recordRun: async record => {
+          posted.push(record);
+          return stamp(record);
+        }
+      });
+      expect(await recorder(run({ resultName: 'slow_ops' }))).toBeNull();
+      expect(await recorder(childRun())).toBeNull();
+      const [parent, child] = posted;
+      expect(child.parents).toEqual([parent.runId]);
+      expect(child.inputs).toEqual([
+        { table: 'slow_ops', kind: 'result', run: parent.runId, snapshotId: null, columns: ['n'] }
+      ]);
+      expect(parent.parents).toEqual([]);
+    });
+
+    it('follows the latest run of a name, per notebook', async () => {
+      const posted: RunRecord[] = [];
+      const origins = new ResultOrigins();
+      let path = 'a.ipynb';
+      const recorder = createRunRecorder({
+        findCell: () => ({ ...cell(), path }),
+        recordRun: async record => {
+          posted.push(record);
+          return stamp(record);
+        },
+        origins
+      });
+      await recorder(run({ resultName: 'slow_ops' }));
+      await recorder(run({ resultName: 'slow_ops' }));
+      path = 'b.ipynb';
+      await recorder(run({ resultName: 'slow_ops' }));
+      path = 'a.ipynb';
+      await recorder(childRun());
+      expect(posted[3].parents).toEqual([posted[1].runId]);
+      expect(origins.get('b.ipynb', 'slow_ops')).toBe(posted[2].runId);
+    });
+
+    it('records no parent, and warns, when the run that made the table was not recorded', async () => {
+      const posted: RunRecord[] = [];
+      let fail = true;
+      const recorder = createRunRecorder({
+        findCell: () => cell(),
+        recordRun: async record => {
+          if (fail) {
+            throw new Error('server down');
+          }
+          posted.push(record);
+          return stamp(record);
+        }
+      });
+      expect(await recorder(run({ resultName: 'slow_ops' }))).toMatch(/run not recorded/);
+      fail = false;
+      const warning = await recorder(childRun());
+      expect(warning).toMatch(
+        /without its parent run: slow_ops was made by a run that was not recorded/
+      );
+      expect(posted[0].parents).toEqual([]);
+      expect(posted[0].inputs).toEqual([
+        { table: 'slow_ops', kind: 'result', run: null, snapshotId: null, columns: ['n'] }
+      ]);
+    });
+
+    it('forgets the parent when the name was last made by an unrecorded plain code cell', async () => {
+      const posted: RunRecord[] = [];
+      const recorder = createRunRecorder({
+        findCell: () => cell(),
+        recordRun: async record => {
+          posted.push(record);
+          return stamp(record);
+        }
+      });
+      await recorder(run({ resultName: 'slow_ops' }));
+      await recorder(run({ resultName: 'slow_ops', telemetry: false }));
+      await recorder(childRun());
+      expect(posted).toHaveLength(2);
+      expect(posted[1].parents).toEqual([]);
+      expect(posted[1].inputs[0]).toMatchObject({ kind: 'result', run: null });
+    });
   });
 });

@@ -29,7 +29,9 @@ export type AuditAction =
   | 'ingest'
   | 'template-approval'
   | 'permission-change'
-  | 'export';
+  | 'export'
+  | 'restore'
+  | 'import';
 
 /** Every audit action, for validation and UI filters. */
 export const AUDIT_ACTIONS: readonly AuditAction[] = [
@@ -40,7 +42,9 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'ingest',
   'template-approval',
   'permission-change',
-  'export'
+  'export',
+  'restore',
+  'import'
 ];
 
 /** One audit event as the server records it. */

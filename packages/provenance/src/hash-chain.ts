@@ -312,7 +312,8 @@ export class HashChain {
   }
 }
 
-function rangeDigest(publicKey: string, range: ExportRange): Buffer {
+/** SHA-256 of the canonical JSON of `{ format, publicKey, range }`: what `rangeSignature` signs. */
+export function rangeDigest(publicKey: string, range: ExportRange): Buffer {
   return createHash('sha256')
     .update(canonicalJson({ format: CHAIN_EXPORT_FORMAT, publicKey, range }))
     .digest();

@@ -9,5 +9,8 @@ export {
 } from './canonical-arrow';
 export * from './result-hash';
 export * from './run-record';
+export * from './run-summary';
 export * from './sql-tokens';
 export * from './nondeterminism';
+export * from './lineage';
+export * from './cell-history';

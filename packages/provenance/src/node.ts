@@ -6,4 +6,5 @@ export * from './chain';
 export * from './hash-chain';
 export * from './run-log';
 export * from './audit-log';
+export * from './cell-history-log';
 export * from './store';

@@ -17,24 +17,15 @@ import type { EngineInfo, QueryResult } from '@opsbook/query-engine';
 import { canonicalJson, type JsonValue } from './canonical-json';
 import type { CanonicalField } from './canonical-arrow';
 import { hashArrowTable, type ResultDigest } from './result-hash';
-import { sha256Hex } from './sha256';
-import { isIsoUtc, RUN_RECORD_FORMAT } from './record-format';
+import {
+  CELL_VERSION_ENCODING,
+  CELL_VERSION_KEYS,
+  cellVersion,
+  isIsoUtc,
+  RUN_RECORD_FORMAT
+} from './record-format';
 
-export { isIsoUtc, RUN_RECORD_FORMAT };
-
-/** The encoding tag hashed into every cell version. */
-export const CELL_VERSION_ENCODING = 'opsbook.cell.v1';
-
-/**
- * Keys of `metadata.opsbook` that can change a cell's result and so belong to its version:
- * the metadata format version, the query template and its bound parameters, and dataset pins
- * (a manifest or snapshot id the cell reads instead of the latest). Keys listed here that a cell
- * does not have are simply absent from the hashed object.
- */
-export const CELL_VERSION_KEYS = ['version', 'template', 'parameters', 'pins'] as const;
-
-/** How many run summaries a cell keeps in its metadata by default. */
-export const DEFAULT_SUMMARY_RUNS = 10;
+export { CELL_VERSION_ENCODING, CELL_VERSION_KEYS, cellVersion, isIsoUtc, RUN_RECORD_FORMAT };
 
 /** A cell as the builder needs it (the nbformat fields, source as a string or lines). */
 export interface CellSnapshot {
@@ -44,9 +35,17 @@ export interface CellSnapshot {
   metadata?: Record<string, unknown>;
 }
 
-/** One table the query read: which snapshot, and what DuckDB scanned of it. */
+/**
+ * One table the query read: which snapshot, and what DuckDB scanned of it. An earlier cell's
+ * named result (kind 'result') has no snapshot: `run` is the run that produced it, also listed
+ * in the record's `parents`, or null when that run was not recorded (the parent is unknown).
+ */
 export interface RunInput {
   table: string;
+  /** Absent for a dataset; 'result' for a result table of an earlier run. */
+  kind?: 'result';
+  /** For kind 'result': the run that produced the table, or null when unknown. */
+  run?: string | null;
   /** Content id of the snapshot (or manifest) read; null when the engine did not know it. */
   snapshotId: string | null;
   /** Columns scanned, sorted. */
@@ -123,29 +122,16 @@ export interface BuildRunRecordOptions {
   parameters?: { [name: string]: JsonValue };
   template?: TemplateRef | null;
   parents?: string[];
+  /**
+   * For each result table the query may scan: the run that produced it (null when that run was
+   * not recorded). A scanned result table gets an input of kind 'result' naming the run, and the
+   * run joins `parents`; a missing entry counts as null.
+   */
+  resultRuns?: Record<string, string | null>;
   hypothesisId?: string | null;
   rationale?: string | null;
   /** A digest computed already (e.g. while streaming the result); skips hashing again. */
   digest?: ResultDigest;
-}
-
-/** The version of a cell: see the module comment for exactly what is hashed. */
-export function cellVersion(cell: Pick<CellSnapshot, 'source' | 'metadata'>): string {
-  const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
-  if (typeof source !== 'string') {
-    throw new TypeError('cellVersion: cell.source must be a string or an array of strings.');
-  }
-  const opsbook = cell.metadata?.['opsbook'];
-  const picked: Record<string, unknown> = {};
-  if (opsbook && typeof opsbook === 'object') {
-    for (const key of CELL_VERSION_KEYS) {
-      const value = (opsbook as Record<string, unknown>)[key];
-      if (value !== undefined) {
-        picked[key] = value;
-      }
-    }
-  }
-  return sha256Hex(canonicalJson({ encoding: CELL_VERSION_ENCODING, source, opsbook: picked }));
 }
 
 /** Builds the (unstamped) record of a run; throws with the field name on bad input. */
@@ -159,7 +145,23 @@ export function buildRunRecord(options: BuildRunRecordOptions): RunRecord {
   }
   const digest = options.digest ?? hashArrowTable(query.table);
   const inputs = new Map<string, RunInput>();
+  const parents = [...(options.parents ?? [])];
   for (const scan of query.scans) {
+    if (scan.kind === 'result') {
+      const prev = inputs.get(scan.table);
+      const run = options.resultRuns?.[scan.table] ?? null;
+      inputs.set(scan.table, {
+        table: scan.table,
+        kind: 'result',
+        run,
+        snapshotId: null,
+        columns: [...new Set([...(prev?.columns ?? []), ...scan.columns])].sort()
+      });
+      if (run && !parents.includes(run)) {
+        parents.push(run);
+      }
+      continue;
+    }
     // Several statements can scan one table: unite the columns, and drop the time bounds (the
     // union of two ranges is only safely described as unbounded).
     const prev = inputs.get(scan.table);
@@ -191,7 +193,7 @@ export function buildRunRecord(options: BuildRunRecordOptions): RunRecord {
       rowCount: digest.rowCount,
       schema: digest.schema
     },
-    parents: [...(options.parents ?? [])],
+    parents,
     hypothesisId: options.hypothesisId ?? null,
     rationale: options.rationale ?? null,
     stamp: null
@@ -218,66 +220,4 @@ export function stampRunRecord(record: RunRecord, stamp: RunStamp): StampedRunRe
     throw new RangeError('stampRunRecord: stamp.finishedAt is before stamp.startedAt.');
   }
   return { ...record, stamp: { ...stamp } };
-}
-
-/**
- * The compact form of a run kept in the cell's metadata (`metadata.opsbook.runs`, newest last):
- * enough to show a history and to find the full record in the run log. Flat strings and numbers
- * only, so its JSON Schema is simple and notebooks stay small.
- */
-export interface RunSummary {
-  /** The run id (key into the run log). */
-  runId: string;
-  cellVersion: string;
-  /** The result hash. */
-  hash: string;
-  rows: number;
-  /** Snapshot ids read (null ids left out), sorted. */
-  inputs: string[];
-  /** Who ran it, when stamped. */
-  user?: string;
-  /** When it finished (ISO-8601 UTC), when stamped. */
-  finishedAt?: string;
-}
-
-/** The summary of a record. */
-export function summarizeRun(record: RunRecord): RunSummary {
-  const summary: RunSummary = {
-    runId: record.runId,
-    cellVersion: record.cellVersion,
-    hash: record.result.hash,
-    rows: record.result.rowCount,
-    inputs: record.inputs
-      .map(i => i.snapshotId)
-      .filter((id): id is string => typeof id === 'string')
-      .sort()
-  };
-  if (record.stamp) {
-    summary.user = record.stamp.user;
-    summary.finishedAt = record.stamp.finishedAt;
-  }
-  return summary;
-}
-
-/**
- * The new `runs` list of a cell's metadata: the existing list (malformed entries dropped) plus
- * `summary`, keeping the newest `limit`. A summary with the same run id replaces the old one.
- */
-export function appendRunSummary(
-  existing: unknown,
-  summary: RunSummary,
-  limit = DEFAULT_SUMMARY_RUNS
-): RunSummary[] {
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RangeError(`appendRunSummary: limit must be a positive integer, got ${limit}.`);
-  }
-  const valid = (Array.isArray(existing) ? existing : []).filter(
-    (s): s is RunSummary =>
-      !!s &&
-      typeof s === 'object' &&
-      typeof (s as RunSummary).runId === 'string' &&
-      typeof (s as RunSummary).hash === 'string' &&
-      (s as RunSummary).runId !== summary.runId
-  );
-  return [...valid, summary].slice(-limit);
 }

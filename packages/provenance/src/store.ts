@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import { AuditLog } from './audit-log';
+import { CellHistoryLog } from './cell-history-log';
 import { loadOrCreateInstanceKey, type InstanceKey } from './keys';
 import { RunLog } from './run-log';
 
@@ -17,6 +18,8 @@ export interface ProvenanceStore {
   readonly key: InstanceKey;
   readonly runs: RunLog;
   readonly audit: AuditLog;
+  /** Every recorded version of every cell (per-cell history). */
+  readonly history: CellHistoryLog;
   /** Runs `fn` in one IMMEDIATE transaction (e.g. a run and its audit entry stored together). */
   transaction<T>(fn: () => T): T;
   close(): void;
@@ -35,6 +38,7 @@ export function openProvenanceStore(dir: string): ProvenanceStore {
     key,
     runs: new RunLog(db, key),
     audit: new AuditLog(db, key),
+    history: new CellHistoryLog(db, key),
     transaction: fn => db.transaction(fn).immediate(),
     close: () => db.close()
   };

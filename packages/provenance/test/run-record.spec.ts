@@ -2,14 +2,8 @@ import { tableFromArrays } from 'apache-arrow';
 import type { DuckDBEngine } from '@opsbook/query-engine';
 import { createNodeEngine } from '../../query-engine/src/node';
 import { hashArrowTable } from '../src/result-hash';
-import {
-  appendRunSummary,
-  buildRunRecord,
-  cellVersion,
-  RUN_RECORD_FORMAT,
-  stampRunRecord,
-  summarizeRun
-} from '../src/run-record';
+import { buildRunRecord, cellVersion, RUN_RECORD_FORMAT, stampRunRecord } from '../src/run-record';
+import { appendRunSummary, summarizeRun } from '../src/run-summary';
 import { openProvenanceStore } from '../src/store';
 import { tableSource, tempDir } from './helpers';
 

@@ -5,8 +5,12 @@
  * Lockdown: no extension is installed or autoloaded, external access (files, URLs) is disabled, and
  * the configuration is locked, so SQL in a notebook can only read the datasets the engine loads.
  * The telemetry macros (`attr(attributes, 'http.route')`, see macros.ts) are created first.
+ *
+ * Result tables (`registerResult`): a cell's full result kept as a plain in-memory table so later
+ * cells can read it by name. They are planned like datasets (so a scan of one is reported with
+ * its columns, kind 'result') but never fetched: their rows are already in DuckDB.
  */
-import { tableFromIPC, type Table } from 'apache-arrow';
+import { tableFromIPC, tableToIPC, type Table } from 'apache-arrow';
 import {
   DEFAULT_ENGINE_SETTINGS,
   type DatasetDescriptor,
@@ -60,6 +64,8 @@ export interface DuckDBEngineOptions {
 /** A `QueryEngine` over DuckDB-WASM. Create with `DuckDBEngine.create`. */
 export class DuckDBEngine implements QueryEngine {
   private readonly _datasets = new Map<string, DatasetState>();
+  /** Result tables by name, with their column names. */
+  private readonly _results = new Map<string, string[]>();
   private _run: RunControl | null = null;
   private _queue: Promise<unknown> = Promise.resolve();
 
@@ -125,6 +131,8 @@ export class DuckDBEngine implements QueryEngine {
       await this._port.runQuery(this._conn, `CREATE OR REPLACE TABLE ${stub} (${columns})`);
       await this._port.runQuery(this._conn, stubRowsSql(stub, source.columns));
       await this._port.runQuery(this._conn, `DROP TABLE IF EXISTS main.${quoteIdent(source.name)}`);
+      // A dataset ingested under a result's name wins: the result table was just dropped.
+      this._results.delete(source.name);
       this._datasets.set(source.name, { source, loaded: null });
     });
   }
@@ -134,6 +142,28 @@ export class DuckDBEngine implements QueryEngine {
       throw new QueryError(Messages.badDatasetName(name), { kind: 'data' });
     }
     await this._exclusive(() => this._replaceTable(name, ipc));
+  }
+
+  async registerResult(name: string, table: Table): Promise<void> {
+    if (!NAME_RE.test(name)) {
+      throw new QueryError(Messages.badDatasetName(name), { kind: 'data' });
+    }
+    if (this._datasets.has(name)) {
+      throw new QueryError(Messages.resultShadowsDataset(name), { kind: 'data' });
+    }
+    const ipc = tableToIPC(table, 'stream');
+    await this._exclusive(async () => {
+      this._results.delete(name);
+      await this._replaceTable(name, ipc);
+      this._results.set(
+        name,
+        table.schema.fields.map(f => f.name)
+      );
+    });
+  }
+
+  results(): string[] {
+    return [...this._results.keys()].sort();
   }
 
   query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
@@ -198,7 +228,18 @@ export class DuckDBEngine implements QueryEngine {
         progress({ phase: 'planning' });
         const needs = await this._plan(statement.text);
         for (const need of needs) {
-          scans.push(await this._ensureLoaded(need.need, need.full, run, progress));
+          if (this._results.has(need.need.table)) {
+            // Already in DuckDB; its provenance is the run that made it (the caller's to say).
+            scans.push({
+              table: need.need.table,
+              kind: 'result',
+              columns: [...need.need.columns].sort(),
+              snapshotId: null,
+              fullLoad: need.full
+            });
+          } else {
+            scans.push(await this._ensureLoaded(need.need, need.full, run, progress));
+          }
         }
         this._check(run);
         progress({ phase: 'executing' });
@@ -238,17 +279,23 @@ export class DuckDBEngine implements QueryEngine {
     }
   }
 
-  /** The dataset scans of one statement; falls back to whole tables when the plan is unknown. */
+  /**
+   * The dataset and result-table scans of one statement; falls back to whole tables when the plan
+   * is unknown.
+   */
   private async _plan(statement: string): Promise<{ need: ScanNeed; full: boolean }[]> {
-    if (this._datasets.size === 0) {
+    if (this._datasets.size === 0 && this._results.size === 0) {
       return [];
     }
-    const shapes = new Map(
+    const shapes = new Map<string, { columns: string[]; timeColumn?: string | null }>(
       [...this._datasets.values()].map(({ source }) => [
         source.name,
         { columns: source.columns.map(c => c.name), timeColumn: source.timeColumn }
       ])
     );
+    for (const [name, columns] of this._results) {
+      shapes.set(name, { columns, timeColumn: null });
+    }
     if (isExplainable(statement)) {
       try {
         const ipc = await this._port.runQuery(this._planConn, `EXPLAIN (FORMAT json) ${statement}`);

@@ -67,9 +67,16 @@ export interface QueryProgress {
   dataset?: string;
 }
 
-/** How one dataset was read by a query: what DuckDB scanned and what had to be fetched for it. */
+/**
+ * How one table was read by a query: what DuckDB scanned and what had to be fetched for it. A
+ * dataset scan names the snapshot it read; a scan of a result table (an earlier cell's result,
+ * registered with `registerResult`) has kind 'result' and no snapshot: its provenance is the run
+ * that produced it, which only the caller knows.
+ */
 export interface ScanRecord {
   table: string;
+  /** 'dataset' (absent in older records) or 'result' (a table made by `registerResult`). */
+  kind?: 'dataset' | 'result';
   columns: string[];
   start?: string;
   end?: string;
@@ -130,6 +137,14 @@ export interface QueryEngine {
   datasets(): DatasetDescriptor[];
   /** Creates (or replaces) a table from Arrow IPC stream bytes, fully in memory. */
   loadArrow(name: string, ipc: Uint8Array): Promise<void>;
+  /**
+   * Keeps a cell's full result as a local table `name` (replacing an earlier result of that name),
+   * so later queries can read it; their scans of it are reported with kind 'result'. A name that
+   * is a registered dataset is refused.
+   */
+  registerResult(name: string, table: Table): Promise<void>;
+  /** The names of the result tables registered, sorted. */
+  results(): string[];
   /** Runs one or more `;`-separated statements; resolves with the last statement's result. */
   query(sql: string, options?: QueryOptions): Promise<QueryResult>;
   /** Cancels the query that is running, if any. */

@@ -42,6 +42,9 @@ export const Messages = {
   snapshotMismatch: (table: string, pinned: string, served: string | null) =>
     `The server served ${table} from snapshot ${served ?? '(none)'} instead of the pinned ` +
     `${pinned}; the replay was stopped rather than compared on other data.`,
+  resultShadowsDataset: (name: string) =>
+    `Cannot keep the result as "${name}": a dataset of that name exists, and the result would ` +
+    `hide it. Choose another result name.`,
   notPinned: (table: string) =>
     `The query reads ${table}, which the run did not record a snapshot for, so it cannot be ` +
     `replayed pinned. Re-run the cell to record a run that names every table it reads.`

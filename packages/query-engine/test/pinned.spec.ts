@@ -147,6 +147,40 @@ describe('pinned queries', () => {
     ).rejects.toThrow(/did not record a snapshot for/);
   });
 
+  it('keeps the slices of a table pinned to the same snapshot from one query to the next', async () => {
+    let slices = 0;
+    const counting: HttpSourceOptions = {
+      ...http,
+      fetch: (async (url: string, init?: RequestInit) => {
+        if (String(url).includes('/arrow?')) {
+          slices++;
+        }
+        return fetch(url, init);
+      }) as typeof fetch
+    };
+    const fresh = await createNodeEngine();
+    try {
+      const run = (pin: string) =>
+        queryPinned('SELECT span_id FROM checkout_spans', {
+          engine: fresh,
+          http: counting,
+          pins: { checkout_spans: pin },
+          hash: rowsOf
+        });
+      expect((await run(first)).hash).toBe(1);
+      const again = await run(first);
+      expect(slices).toBe(1);
+      expect(again.result.scans[0].snapshotId).toBe(first);
+      // Another pin: registered anew, fetched, and the rows are that snapshot's.
+      const other = await run(second);
+      expect(slices).toBe(2);
+      expect(other.hash).toBe(2);
+      expect(other.result.scans[0].snapshotId).toBe(second);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
   it('runs SQL that reads no table', async () => {
     const { result, hash } = await queryPinned('SELECT 42 AS answer', {
       engine: pinnedEngine,

@@ -15,6 +15,7 @@
  *   opsbook runs verify [--store DIR]
  *   opsbook runs export --notebook P [--out FILE] [--store DIR]
  *   opsbook runs verify-export FILE [--key BASE64]
+ *   opsbook bundle export NOTEBOOK [-o FILE] | verify FILE | import FILE | replay FILE  [--trust KEY]
  *
  * Flags accept `--flag value` and `--flag=value`. Errors name the flag and exit with status 2.
  * `ingest` and `catalog` are loaded on demand (catalog/cli-commands.ts): `serve` must not load
@@ -27,6 +28,7 @@ import type { GeneratorOptions } from '@opsbook/generator';
 import { AUDIT_ACTIONS } from '@opsbook/provenance/lib/audit-log';
 
 import type { CatalogCommand, IngestCommand } from './catalog/cli-commands';
+import { BUNDLE_FLAGS, parseBundle, runBundle, type BundleCommand } from './provenance/bundle-cli';
 import { INGEST_KINDS, IngestKind, OnError, TABLE_ALIASES, TableAlias } from './catalog/protocol';
 import {
   defaultCatalogDir,
@@ -69,6 +71,14 @@ export const USAGE = `Usage:
                                 Write a signed, offline-verifiable export of a notebook's runs
   opsbook runs verify-export FILE [--key BASE64]
                                 Check an export offline (on any machine)
+  opsbook bundle export NOTEBOOK [-o FILE]
+                                Write an investigation bundle: notebook, snapshots, runs, audit
+  opsbook bundle verify FILE [--trust KEY]
+                                Check every hash and signature of a bundle, offline
+  opsbook bundle import FILE [--trust KEY]
+                                Verify, then import a bundle into this instance's stores
+  opsbook bundle replay FILE [--trust KEY]
+                                Replay every run of a bundle offline on its own snapshots
   opsbook --help                Show this help
 
 serve options:
@@ -123,6 +133,16 @@ audit and runs options:
   --key BASE64       runs verify-export: the trusted instance public key
                      (GET /api/opsbook/provenance/key); without it, any signer is accepted
   Exit status: 0 verified, 1 a bad entry (its seq and what is wrong are printed), 2 usage error.
+
+bundle options:
+  --store DIR        State directory holding catalog/ and provenance/ (default: ./.opsbook)
+  --catalog DIR      Catalog store, when not <store>/catalog
+  --notebooks DIR    Notebook root (default: the current directory)
+  -o, --out FILE     export: the bundle file (default: <notebook name>.opsbundle)
+  --trust KEY        verify, import, replay: the key the bundle must be signed with (key id,
+                     base64 public key, or a file holding either); without it the signer is
+                     reported as self-declared
+  Exit status: 0 OK (replay: every run reproduced), 1 a failed check or run, 2 usage error.
 `;
 
 /** A parsed command line. */
@@ -141,7 +161,8 @@ export type Command =
   | IngestCommand
   | CatalogCommand
   | AuditCommand
-  | RunsCommand;
+  | RunsCommand
+  | BundleCommand;
 
 const SERVE_FLAGS = [
   '--notebooks',
@@ -161,7 +182,7 @@ const INGEST_FLAGS = ['--as', '--dataset', '--store', '--table', '--on-error', '
 const CATALOG_FLAGS = ['--store'];
 /** Flags that may be given several times. */
 const REPEATABLE = ['--prometheus', '--alertmanager'];
-const COMMANDS = ['serve', 'generate', 'ingest', 'catalog', 'audit', 'runs'];
+const COMMANDS = ['serve', 'generate', 'ingest', 'catalog', 'audit', 'runs', 'bundle'];
 
 /** Parses `argv` (without `node` and the script). Throws a usage `OpsbookError`. */
 export function parseArgs(argv: string[]): Command {
@@ -178,7 +199,8 @@ export function parseArgs(argv: string[]): Command {
     ingest: INGEST_FLAGS,
     catalog: CATALOG_FLAGS,
     audit: AUDIT_FLAGS,
-    runs: RUNS_FLAGS
+    runs: RUNS_FLAGS,
+    bundle: BUNDLE_FLAGS
   }[command]!;
   const values = new Map<string, string>();
   const repeated = new Map<string, string[]>();
@@ -201,7 +223,10 @@ export function parseArgs(argv: string[]): Command {
       json = true;
       continue;
     }
-    if (!arg.startsWith('-') && ['ingest', 'catalog', 'audit', 'runs'].includes(command)) {
+    if (
+      !arg.startsWith('-') &&
+      ['ingest', 'catalog', 'audit', 'runs', 'bundle'].includes(command)
+    ) {
       positional.push(arg);
       continue;
     }
@@ -236,6 +261,9 @@ export function parseArgs(argv: string[]): Command {
   }
   if (command === 'runs') {
     return parseRuns(positional, values, provenanceStoreOf(values));
+  }
+  if (command === 'bundle') {
+    return parseBundle(positional, values);
   }
   if (command === 'generate') {
     const outDir = values.get('--out');
@@ -383,6 +411,11 @@ export async function main(argv: string[]): Promise<number> {
         return await generate(command);
       case 'list-scenarios':
         return await listScenarios();
+      case 'bundle':
+        return await runBundle(command, {
+          stdout: (text: string) => void process.stdout.write(text),
+          stderr: (text: string) => void process.stderr.write(text)
+        });
       case 'audit':
       case 'runs': {
         const out = {

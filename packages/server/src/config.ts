@@ -49,6 +49,10 @@ export interface ServerConfig {
    * service's spans; the body is streamed to the ingest worker, never held in memory, so the
    * limit protects the disk (the staging database), not the heap. */
   maxIngestBytes: number;
+  /** Largest investigation bundle upload (`POST /api/opsbook/bundles`): a bundle carries the
+   * snapshots its runs read, so the same 10 GiB as maxIngestBytes; it is streamed to a file under
+   * the state directory, never held in memory. */
+  maxBundleBytes: number;
   /** Longest time to receive one request, body included (Node's `requestTimeout`; its 5-minute
    * default would cut a big telemetry upload). 6 hours carries maxIngestBytes at ~0.5 MB/s;
    * slow or stalled headers are still cut after Node's 60-second `headersTimeout`. */
@@ -146,6 +150,7 @@ export const DEFAULTS = {
   maxRunSeconds: 600,
   maxRunRecordBytes: 1024 * 1024,
   maxIngestBytes: 10 * 1024 ** 3,
+  maxBundleBytes: 10 * 1024 ** 3,
   ingestProgressIntervalMs: 250,
   requestTimeoutMs: 6 * 3600 * 1000,
   pullSources: [] as PullSource[],

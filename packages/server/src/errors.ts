@@ -377,6 +377,79 @@ export const Errors = {
       'Forbidden',
       `User '${username}' is a viewer and cannot ${what}; ask an owner to make you an editor in the users file.`
     ),
+  historyBadRequest: (field: string, detail: string, expected: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Invalid cell history request: '${field}' ${detail}. Expected ${expected}.`
+    ),
+  historyNotebookNotFound: (notebook: string) =>
+    e(
+      404,
+      'Not Found',
+      `No notebook '${notebook}' and no recorded history for it. Give the path as the contents API writes it (e.g. 'dir/incident.ipynb').`
+    ),
+  historyCellNotFound: (notebook: string, cellId: string) =>
+    e(
+      404,
+      'Not Found',
+      `No cell '${cellId}' in notebook '${notebook}' and no recorded history for it. Cell ids are the nbformat ids (cell.id).`
+    ),
+  historyVersionNotFound: (notebook: string, cellId: string, seq: number) =>
+    e(
+      404,
+      'Not Found',
+      `No version ${seq} of cell '${cellId}' in notebook '${notebook}'; GET /api/opsbook/history?notebook=...&cell=... lists its versions.`
+    ),
+  historyCellGone: (notebook: string, cellId: string) =>
+    e(
+      409,
+      'Conflict',
+      `Cell '${cellId}' is no longer in notebook '${notebook}', so there is nothing to restore into; its history is kept. Copy the version's source into a new cell instead.`
+    ),
+  // Investigation bundles (provenance/bundle-*.ts).
+  bundleNotebookUnreadable: (notebook: string, detail: string) =>
+    e(
+      404,
+      'Not Found',
+      `Cannot bundle notebook '${notebook}': ${detail}. Give its path as the contents API writes it (e.g. 'incidents/checkout.ipynb').`
+    ),
+  bundleSnapshotMissing: (notebook: string, runId: string, snapshotId: string, store: string) =>
+    e(
+      409,
+      'Conflict',
+      `Cannot bundle '${notebook}': run ${runId} read snapshot ${snapshotId}, which the catalog ${store} no longer holds (or whose file is missing or changed); a bundle must carry every snapshot its runs read.`
+    ),
+  bundleManifestInput: (runId: string, manifestId: string) =>
+    e(
+      422,
+      'Unprocessable Entity',
+      `Run ${runId} names manifest ${manifestId} as its input; bundles (opsbook.bundle.v1) carry snapshots, so runs must record the snapshot ids they read.`
+    ),
+  bundleSourceChainBad: (chain: string, seq: number, problem: string, message: string) =>
+    e(
+      409,
+      'Conflict',
+      `Refusing to export a bundle: the ${chain} fails verification at seq ${seq} (${problem}: ${message}). Run 'opsbook audit verify' / 'opsbook runs verify' and investigate before exporting.`
+    ),
+  bundleRejected: (firstBad: string) =>
+    e(
+      422,
+      'Bundle Rejected',
+      `The bundle failed verification and nothing was imported: ${firstBad}`
+    ),
+  bundleTooLarge: (limit: number) =>
+    e(
+      413,
+      'Payload Too Large',
+      `The bundle is over the ${limit} byte limit (maxBundleBytes); nothing was imported. Import it on the server with 'opsbook bundle import FILE'.`
+    ),
+  bundleBadTrust: (value: string, detail: string) =>
+    e(
+      400,
+      'Bad Request',
+      `Cannot use '${value.slice(0, 80)}' as the trusted key: ${detail}. Give a key id (64 hex digits), a base64 public key, or a file holding either (or the JSON of GET /api/opsbook/provenance/key).`
+    ),
   provenanceStoreMissing: (dir: string) =>
     e(
       1,

@@ -29,6 +29,7 @@ import { addFilesRoute } from './contents/files';
 import { addContentsRoutes } from './contents/routes';
 import { ContentsStore } from './contents/store';
 import { Catalog } from './datasets/catalog';
+import { ArrowStreams } from './datasets/arrow-streams';
 import { Engine } from './datasets/engine';
 import { addDatasetRoutes } from './datasets/routes';
 import { SnapshotDatasets } from './datasets/snapshots';
@@ -46,7 +47,13 @@ import { addCollaborationRoutes } from './collaboration/routes';
 import { addHistoryRoutes } from './collaboration/history-routes';
 import type { NotebookStateHook } from './collaboration/codec';
 import { createLogger, Logger, LogSink, redactUrl } from './log';
+import { CellHistory } from './provenance/history';
+import { addCellHistoryRoutes } from './provenance/history-routes';
+import { addLineageRoutes } from './provenance/lineage-routes';
+import { ImportedRuns } from './provenance/bundle-registry';
+import { addBundleRoutes } from './provenance/bundle-routes';
 import { addProvenanceRoutes } from './provenance/routes';
+import { guardRunMetadata } from './provenance/run-metadata-guard';
 import { ServerProvenance } from './provenance/service';
 import { defaultUser, loadUsersFile, User } from './users';
 
@@ -102,7 +109,9 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
   const httpServer = http.createServer({ requestTimeout: config.requestTimeoutMs });
   const wss = new WebSocketServer({ noServer: true });
   let engine: Promise<Engine> | null = null;
+  let closeArrow: () => Promise<void> = async () => undefined;
   let collaboration: Collaboration | null = null;
+  let cellHistory: CellHistory | null = null;
   // The telemetry catalog: opened and started on first use, like the DuckDB engine.
   let catalogReader: CatalogReader | null = null;
   let ingestRunner: IngestRunner | null = null;
@@ -130,20 +139,25 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     const dataDir = config.dataDir === null ? null : await fs.realpath(config.dataDir);
     let catalog: Catalog | null = null;
     // Created on first use: a server without dataset requests never loads DuckDB.
+    const engineOptions = {
+      dataDir,
+      extraDirs: [path.join(config.catalogDir, 'snapshots')],
+      threads: config.duckdbThreads,
+      memoryLimit: config.queryMemoryLimit
+    };
     const getEngine = (): Promise<Engine> =>
-      (engine ??= Engine.create({
-        dataDir,
-        extraDirs: [path.join(config.catalogDir, 'snapshots')],
-        threads: config.duckdbThreads,
-        memoryLimit: config.queryMemoryLimit
-      }).catch(err => {
+      (engine ??= Engine.create(engineOptions).catch(err => {
         engine = null;
         throw err;
       }));
+    // Everything that needs apache-arrow runs in this worker (started on first use).
+    const arrowStreams = new ArrowStreams({ engine: engineOptions, log });
+    closeArrow = () => arrowStreams.close();
     if (dataDir !== null) {
       catalog = new Catalog({
         dataDir,
         engine: getEngine,
+        describeIpcFile: file => arrowStreams.describe(file),
         queryTimeoutMs: config.queryTimeoutMs,
         log
       });
@@ -159,13 +173,36 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     const sender = new FileSender(config.staticGzipCacheBytes);
     const common = { stateDir, maxBodyBytes: config.maxBodyBytes, fs: fsLayer };
     const router = new Router();
+    // Per-cell history: versions on save, run, checkpoint and restore (provenance/history.ts).
+    const history = (cellHistory = new CellHistory({
+      provenance,
+      contents: store,
+      collaboration: () => collaboration,
+      log
+    }));
+    // Runs imported from investigation bundles (provenance/bundle-registry.ts).
+    const importedRuns = new ImportedRuns(stateDir);
     const collab = new Collaboration({
       config,
       stateDir,
       contents: store,
       log,
       // Comments and hypotheses travel with the notebook file unless a caller says otherwise.
-      notebookHooks: deps.notebookHooks ?? [opsbookStateHook()]
+      notebookHooks: deps.notebookHooks ?? [opsbookStateHook()],
+      // Run summaries written into cells through the shared document are checked against the log.
+      onDocumentRoom: room => {
+        const stopGuard = guardRunMetadata(
+          room,
+          runId => provenance.findRun(runId) ?? importedRuns.get(runId)?.record ?? null,
+          log
+        );
+        const stopHistory = history.roomLoaded(room);
+        return () => {
+          stopGuard();
+          stopHistory();
+        };
+      },
+      onDocumentSaved: room => history.roomSaved(room)
     });
     collaboration = collab;
     addContentsRoutes(router, {
@@ -173,7 +210,12 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       checkpoints: new Checkpoints(store),
       maxBodyBytes: config.maxBodyBytes,
       onRenamed: (from, to) => collab.renamed(from, to),
-      onCheckpoint: (ctx, operation, p, id) => provenance.checkpoint(ctx, operation, p, id)
+      onCheckpoint: (ctx, operation, p, id) => {
+        provenance.checkpoint(ctx, operation, p, id);
+        if (operation === 'create') {
+          history.contentsCheckpoint(ctx.user.username, p);
+        }
+      }
     });
     addCollaborationRoutes(router, {
       collaboration: collab,
@@ -201,7 +243,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     addDatasetRoutes(router, {
       catalog,
       snapshots: new SnapshotDatasets(reader, config.defaultDataset),
-      engine: getEngine,
+      arrow: arrowStreams,
       sender,
       queryTimeoutMs: config.queryTimeoutMs,
       arrowBatchRows: config.arrowBatchRows
@@ -210,8 +252,19 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       provenance,
       reader,
       maxRunSeconds: config.maxRunSeconds,
-      maxRecordBytes: config.maxRunRecordBytes
+      maxRecordBytes: config.maxRunRecordBytes,
+      imported: importedRuns,
+      onRunRecorded: (user, run) => void history.runRecorded(user, run)
     });
+    addBundleRoutes(router, {
+      provenance,
+      catalogDir: config.catalogDir,
+      notebookDir: root,
+      stateDir,
+      maxBundleBytes: config.maxBundleBytes
+    });
+    addCellHistoryRoutes(router, { history, provenance, maxBodyBytes: config.maxBodyBytes });
+    addLineageRoutes(router, { provenance, reader, contents: store, appVersion });
     addPageRoutes(router, { config, appVersion, sender });
     return { router, auth, collaboration: collab };
   };
@@ -263,6 +316,8 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
     await collaboration?.close();
     await ingestRunner?.close();
     catalogReader?.close();
+    // Versions of the rooms saved while closing are recorded before the store closes.
+    await cellHistory?.idle();
     provenance.close();
     await new Promise<void>(resolve => {
       if (!httpServer.listening) {
@@ -272,6 +327,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       httpServer.close(() => resolve());
       httpServer.closeAllConnections();
     });
+    await closeArrow();
     if (engine) {
       (await engine.catch(() => null))?.close();
     }

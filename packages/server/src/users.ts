@@ -31,6 +31,39 @@ export const ROLES = ['viewer', 'editor', 'owner'] as const;
 /** One of `ROLES`. */
 export type Role = (typeof ROLES)[number];
 
+/**
+ * What each role may do, per resource, as `/api/me?permissions=` answers it (Jupyter's
+ * permissions protocol: the client asks for actions, the server returns those allowed). The
+ * server enforces the same rules on every route; this only lets clients hide what would fail.
+ * `opsbook` actions: `read` (catalog, runs, audit), `run` (record runs), `ingest` (uploads,
+ * pulls), `replay`, `restore` (cell versions), `import` (investigation bundles).
+ */
+export const ROLE_PERMISSIONS: Record<Role, Record<string, readonly string[]>> = {
+  viewer: { contents: ['read'], opsbook: ['read'] },
+  editor: {
+    contents: ['read', 'write'],
+    opsbook: ['read', 'run', 'ingest', 'replay', 'restore', 'import']
+  },
+  owner: {
+    contents: ['read', 'write'],
+    opsbook: ['read', 'run', 'ingest', 'replay', 'restore', 'import']
+  }
+};
+
+/** The actions of `asked` that `user` may do, per resource (unknown resources: none). */
+export function permissionsOf(
+  user: User,
+  asked: Record<string, readonly unknown[]>
+): Record<string, string[]> {
+  const allowed = ROLE_PERMISSIONS[user.role];
+  const out: Record<string, string[]> = {};
+  for (const [resource, actions] of Object.entries(asked)) {
+    const may = allowed[resource] ?? [];
+    out[resource] = actions.filter((a): a is string => typeof a === 'string' && may.includes(a));
+  }
+  return out;
+}
+
 /** Whether `user` may change documents (contents writes and collaborative edits). */
 export function canWrite(user: User): boolean {
   return user.role !== 'viewer';

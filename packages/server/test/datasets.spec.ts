@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -12,7 +13,7 @@ import {
 
 import { Engine } from '../src/datasets/engine';
 import { buildSelect, parseIsoMicros } from '../src/datasets/routes';
-import { startServer, tempDir, TestServer } from './helpers';
+import { startServer, tempDir, TestServer, TOKEN } from './helpers';
 
 const T0 = Date.parse('2024-03-01T00:00:00Z');
 const MINUTE = 60_000;
@@ -371,6 +372,38 @@ describe('datasets', () => {
     } finally {
       engine.close();
     }
+  });
+
+  it('streams slices and describes Arrow files without loading apache-arrow in the main thread', async () => {
+    // A real server process on this data directory: list (describes metrics.arrow), then stream
+    // a Parquet slice and an Arrow IPC slice; apache-arrow must load only in the Arrow worker.
+    const script = `
+      const { createServer } = require(${JSON.stringify(path.resolve(__dirname, '../lib/index.js'))});
+      (async () => {
+        const server = createServer({ host: '127.0.0.1', port: 0, logLevel: 'error',
+          notebookDir: ${JSON.stringify(tempDir('opsbook-nb-'))}, dataDir: ${JSON.stringify(dataDir)},
+          token: ${JSON.stringify(TOKEN)} });
+        const { port } = await server.listen();
+        const get = async p => {
+          const res = await fetch('http://127.0.0.1:' + port + p, { headers: { Authorization: 'token ${TOKEN}' } });
+          return [res.status, (await res.arrayBuffer()).byteLength];
+        };
+        const out = [await get('/api/datasets'), await get('/api/datasets/spans/arrow?columns=service'),
+          await get('/api/datasets/metrics/arrow?columns=value')];
+        out.push(Object.keys(require.cache).filter(k => k.includes('apache-arrow')));
+        await server.close();
+        process.stdout.write(JSON.stringify(out));
+      })().catch(e => { console.error(e); process.exit(1); });`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', script], (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)
+      )
+    );
+    const [list, spans, metrics, arrowModules] = JSON.parse(out);
+    expect([list[0], spans[0], metrics[0]]).toEqual([200, 200, 200]);
+    expect(spans[1]).toBeGreaterThan(100);
+    expect(metrics[1]).toBeGreaterThan(100);
+    expect(arrowModules).toEqual([]);
   });
 
   it('builds SQL from quoted column names and bound values only', () => {

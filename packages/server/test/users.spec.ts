@@ -51,12 +51,26 @@ describe('users and /api/me', () => {
     expect(bo.identity.color).toMatch(/^#/);
   });
 
-  it('echoes the permissions asked for', async () => {
-    const q = encodeURIComponent(JSON.stringify({ contents: ['read', 'write'] }));
-    const res = (await t.request('GET', `/api/me?permissions=${q}`, { token: BO })).json();
-    expect(res.permissions).toEqual({ contents: ['read', 'write'] });
+  it('answers the permissions asked for from the role', async () => {
+    const ask = (p: unknown): string =>
+      `/api/me?permissions=${encodeURIComponent(JSON.stringify(p))}`;
+    const asked = { contents: ['read', 'write'], opsbook: ['ingest', 'fly'], nothing: ['read'] };
+    const editor = (await t.request('GET', ask(asked), { token: BO })).json();
+    expect(editor.permissions).toEqual({
+      contents: ['read', 'write'],
+      opsbook: ['ingest'],
+      nothing: []
+    });
     const bad = await t.request('GET', '/api/me?permissions=nope', { token: BO });
     expect(bad.status).toBe(400);
+    const file = usersFile({ users: [{ username: 'vi', token: ANA, role: 'viewer' }] });
+    const viewers = await startServer({ usersFile: file, token: null });
+    try {
+      const viewer = (await viewers.request('GET', ask(asked), { token: ANA })).json();
+      expect(viewer.permissions).toEqual({ contents: ['read'], opsbook: [], nothing: [] });
+    } finally {
+      await viewers.close();
+    }
   });
 
   it('maps an explicit --token to the first user', async () => {

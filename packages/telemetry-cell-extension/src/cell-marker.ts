@@ -4,7 +4,7 @@
  * converted, including by collaborators.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import { isTelemetryMetadata, METADATA_KEY } from '@opsbook/telemetry-cell';
+import { isTelemetryMetadata, METADATA_KEY, readResultName } from '@opsbook/telemetry-cell';
 
 /** The class on telemetry cells. */
 export const TELEMETRY_CELL_CLASS = 'jp-opsbook-TelemetryCell';
@@ -17,6 +17,18 @@ export function markTelemetryCells(panel: NotebookPanel): void {
         cell.model.type === 'code' &&
         isTelemetryMetadata({ [METADATA_KEY]: cell.model.getMetadata(METADATA_KEY) });
       cell.toggleClass(TELEMETRY_CELL_CLASS, telemetry);
+      // The badge shows the result name (style: `--jp-opsbook-result-label`); names are plain
+      // identifiers, so quoting them makes a safe CSS string.
+      const name = telemetry
+        ? readResultName({ [METADATA_KEY]: cell.model.getMetadata(METADATA_KEY) })
+        : null;
+      if (name) {
+        cell.node.style.setProperty('--jp-opsbook-result-label', `" → ${name}"`);
+        cell.node.dataset.opsbookResult = name;
+      } else {
+        cell.node.style.removeProperty('--jp-opsbook-result-label');
+        delete cell.node.dataset.opsbookResult;
+      }
     }
   };
   panel.content.modelContentChanged.connect(update);

@@ -15,7 +15,7 @@ import { markTelemetryCells } from './cell-marker';
 import { createCellTypeSwitcher } from './cell-type-switcher';
 import { watchChartChoices } from './chart-choice';
 import { ChartRenderer } from './chart-renderer';
-import { changeToTelemetryCell, CommandIDs, insertTelemetryCell } from './commands';
+import { changeToTelemetryCell, CommandIDs, insertTelemetryCell, nameResult } from './commands';
 import { TableRenderer } from './table-renderer';
 
 /** Our renderers outrank the stock Vega-Lite (57) and HTML renderers for outputs that carry both. */
@@ -83,6 +83,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
           changeToTelemetryCell(panel.content);
         }
       }
+    });
+    commands.addCommand(CommandIDs.nameResult, {
+      label: 'Name the Result of this Cell…',
+      caption: 'Keep the active telemetry cell’s result as a table later cells can read',
+      isEnabled: () => !!tracker.currentWidget,
+      execute: () => {
+        const panel = current();
+        return panel ? nameResult(panel.content) : null;
+      }
+    });
+    palette?.addItem({ command: CommandIDs.nameResult, category: 'Notebook Operations' });
+    app.contextMenu.addItem({
+      command: CommandIDs.nameResult,
+      selector: '.jp-opsbook-TelemetryCell',
+      rank: 20
     });
     palette?.addItem({ command: CommandIDs.insertTelemetryCell, category: 'Notebook Operations' });
     palette?.addItem({ command: CommandIDs.toTelemetryCell, category: 'Notebook Operations' });

@@ -7,7 +7,8 @@
  *   "metadata": { "opsbook": { "version": 1, "kind": "telemetry", "chart": { "mark": "line", ... } } }
  *
  * `chart` is optional: absent means "choose from the result's shape". `runs` lists the cell's last
- * recorded runs (issue #5), written after each run the server recorded. The JSON Schema in
+ * recorded runs (issue #5), written after each run the server recorded; `resultName` keeps the
+ * cell's result as a table later cells can read. The JSON Schema in
  * `schema/cell-metadata.schema.json` is generated from these types (`npm run schema`), and
  * `docs/notebook-format.md` describes them for people.
  */
@@ -79,6 +80,68 @@ export interface TelemetryCellMetadata {
    * result does not move when data is ingested.
    */
   pins?: Record<string, string>;
+  /**
+   * The name under which the cell's full result is kept in the notebook's DuckDB after each
+   * successful run, so later cells can read it (`SELECT ... FROM slow_ops`): a lower-case SQL
+   * identifier (`RESULT_NAME`), at most 63 characters. Not part of the cell version: naming a
+   * result does not change it (see docs/notebook-format.md).
+   *
+   * @pattern ^[a-z_][a-z0-9_]{0,62}$
+   */
+  resultName?: string;
+}
+
+/** What a result name must look like: a plain lower-case SQL identifier of 1 to 63 characters. */
+export const RESULT_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Names a result may not take: the engine's own schemas and SQL words DuckDB reserves. */
+const RESERVED_RESULT_NAMES = new Set([
+  'select',
+  'from',
+  'where',
+  'table',
+  'order',
+  'group',
+  'limit',
+  'with',
+  'union',
+  'join',
+  'on',
+  'as',
+  'and',
+  'or',
+  'not',
+  'null',
+  'main',
+  'opsbook_stub'
+]);
+
+/**
+ * Checks a result name a user typed; returns null when it is fine, else what is wrong and what to
+ * do. `datasets` are the table names the notebook can read: a result may not hide one of them.
+ */
+export function resultNameProblem(name: string, datasets: string[] = []): string | null {
+  if (!RESULT_NAME.test(name)) {
+    return (
+      `"${name}" is not a valid result name: use 1 to 63 lower-case letters, digits and "_", ` +
+      `starting with a letter or "_" (e.g. slow_ops).`
+    );
+  }
+  if (RESERVED_RESULT_NAMES.has(name)) {
+    return `"${name}" is a reserved SQL word; choose another result name (e.g. ${name}_result).`;
+  }
+  if (datasets.includes(name)) {
+    return `"${name}" is a dataset; a result of that name would hide it. Choose another name.`;
+  }
+  return null;
+}
+
+/** Reads a telemetry cell's result name; null when it has none or it is malformed. */
+export function readResultName(metadata: unknown): string | null {
+  const value = (metadata as Record<string, unknown> | undefined)?.[METADATA_KEY] as
+    Partial<TelemetryCellMetadata> | undefined;
+  const name = value?.resultName;
+  return typeof name === 'string' && resultNameProblem(name) === null ? name : null;
 }
 
 /** A SQL table name as the server lists datasets. */

@@ -5,7 +5,9 @@ import {
   isTelemetryMetadata,
   METADATA_KEY,
   newTelemetryMetadata,
-  readChartConfig
+  readChartConfig,
+  readResultName,
+  resultNameProblem
 } from '../src/metadata';
 
 const root = path.join(__dirname, '..', '..', '..');
@@ -55,5 +57,27 @@ describe('telemetry cell metadata', () => {
       expect(validate.errors ?? []).toEqual([]);
       expect(ok).toBe(true);
     }
+  });
+});
+
+describe('result names', () => {
+  it('reads a valid result name and ignores a malformed one', () => {
+    expect(readResultName({ opsbook: { kind: 'telemetry', resultName: 'slow_ops' } })).toBe(
+      'slow_ops'
+    );
+    expect(readResultName({ opsbook: { kind: 'telemetry', resultName: 'Slow Ops' } })).toBeNull();
+    expect(readResultName({ opsbook: { kind: 'telemetry', resultName: 42 } })).toBeNull();
+    expect(readResultName({ opsbook: { kind: 'telemetry' } })).toBeNull();
+    expect(readResultName(undefined)).toBeNull();
+  });
+
+  it('says what is wrong with a bad name and what to do', () => {
+    expect(resultNameProblem('slow_ops')).toBeNull();
+    expect(resultNameProblem('_tmp1')).toBeNull();
+    expect(resultNameProblem('1st')).toMatch(/not a valid result name: use 1 to 63 lower-case/);
+    expect(resultNameProblem('a'.repeat(64))).toMatch(/not a valid result name/);
+    expect(resultNameProblem('x; DROP TABLE spans')).toMatch(/not a valid result name/);
+    expect(resultNameProblem('select')).toMatch(/reserved SQL word; choose another/);
+    expect(resultNameProblem('spans', ['spans', 'logs'])).toMatch(/is a dataset; .* hide it/);
   });
 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { atomicWrite, FsLayer } from '../contents/atomic';
 import { Errors, OpsbookError } from '../errors';
 import { isObject, readJson, Router, sendJson } from '../http/router';
-import { identityOf } from '../users';
+import { identityOf, permissionsOf } from '../users';
 
 /** Options of the Jupyter endpoints. */
 export interface JupyterApiOptions {
@@ -50,7 +50,7 @@ export function addJupyterApiRoutes(router: Router, options: JupyterApiOptions):
     .add('GET', /^\/api\/?$/, ctx => sendJson(ctx.res, 200, { version: options.appVersion }))
     .add('GET', /^\/api\/me\/?$/, ctx => {
       const asked = ctx.query.get('permissions');
-      let permissions: Record<string, unknown> = {};
+      let permissions: Record<string, string[]> = {};
       if (asked) {
         let parsed: unknown;
         try {
@@ -61,8 +61,7 @@ export function addJupyterApiRoutes(router: Router, options: JupyterApiOptions):
         if (!isObject(parsed) || !Object.values(parsed).every(v => Array.isArray(v))) {
           throw new OpsbookError(Errors.permissionsInvalid(asked));
         }
-        // Every authenticated user may do everything (no roles yet): echo what was asked.
-        permissions = parsed;
+        permissions = permissionsOf(ctx.user, parsed as Record<string, unknown[]>);
       }
       sendJson(ctx.res, 200, { identity: identityOf(ctx.user), permissions });
     })

@@ -53,6 +53,8 @@ export interface DocumentRoomOptions {
   log: Logger;
   /** Called when the last peer leaves (the manager schedules eviction). */
   onEmpty: (room: DocumentRoom) => void;
+  /** Called after each successful save (per-cell history records changed cells). */
+  onSaved?: (room: DocumentRoom) => void;
 }
 
 /** Where a room failed to load, mapped to the close code by the manager. */
@@ -335,6 +337,7 @@ export class DocumentRoom extends Room {
       this.dirty = !clean;
       this.opts.store.setRoomInfo(this.id, this.diskHash, this.dirty);
       this.setState({ hash: this.diskHash, dirty: this.dirty, [CONFLICT_STATE_KEY]: undefined });
+      this.opts.onSaved?.(this);
       return 'success';
     } catch (err) {
       this.log.error(`Could not save ${apiPath} (room ${this.id}); the room keeps its edits.`, err);

@@ -40,6 +40,13 @@ export interface CollaborationOptions {
   log: Logger;
   /** Extra notebook state (comments, hypotheses); see `codec.ts`. */
   notebookHooks?: NotebookStateHook[];
+  /**
+   * Called once per document room right after it loaded, before any client joins (e.g. to watch
+   * its document); what it returns is called when the room is disposed.
+   */
+  onDocumentRoom?: (room: DocumentRoom) => (() => void) | void;
+  /** Called after a document room saved its file. */
+  onDocumentSaved?: (room: DocumentRoom) => void;
 }
 
 /** The collaboration service (see the file comment). */
@@ -129,7 +136,14 @@ export class Collaboration {
           diskPollMs: limits.collabDiskPollMs,
           maxAwarenessBytes: limits.collabMaxAwarenessBytes
         },
-        onEmpty: room => this.scheduleEviction(room)
+        onEmpty: room => this.scheduleEviction(room),
+        onSaved: room => this.options.onDocumentSaved?.(room)
+      }).then(room => {
+        const stop = this.options.onDocumentRoom?.(room);
+        if (stop) {
+          room.onDispose(stop);
+        }
+        return room;
       })
     );
     this.rooms.set(id, loading);

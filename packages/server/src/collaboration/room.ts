@@ -74,6 +74,7 @@ export class Room {
   protected readonly awareness = new AwarenessRegistry();
   private readonly maxAwarenessBytes: number;
   private disposed = false;
+  private readonly disposeCallbacks: (() => void)[] = [];
   /** Who server-side changes are logged as (see `applyChange`). */
   private actor = 'server';
   private serverChanges = 0;
@@ -204,11 +205,25 @@ export class Room {
    */
   applyChange(update: Uint8Array, user: string): boolean {
     const { Y } = yjs();
+    return this.asActor(user, () => Y.applyUpdate(this.doc, update, SERVER_ORIGIN));
+  }
+
+  /**
+   * Runs `change` on the room's document in one transaction of the server's own (persisted and
+   * broadcast like any update, logged under `actor`, counted as an unsaved edit). Returns false
+   * when it changed nothing.
+   */
+  changeAsServer(change: () => void, actor: string): boolean {
+    return this.asActor(actor, () => this.doc.transact(change, SERVER_ORIGIN));
+  }
+
+  /** Runs `apply` (a server-origin change) logged under `actor`; false when it changed nothing. */
+  private asActor(actor: string, apply: () => void): boolean {
     const previous = this.actor;
     const before = this.serverChanges;
-    this.actor = user;
+    this.actor = actor;
     try {
-      Y.applyUpdate(this.doc, update, SERVER_ORIGIN);
+      apply();
     } finally {
       this.actor = previous;
     }
@@ -217,6 +232,11 @@ export class Room {
     }
     this.afterClientUpdate();
     return true;
+  }
+
+  /** Whether `origin` (a transaction's) is one of this room's connections. */
+  isPeer(origin: unknown): origin is Peer {
+    return this.peers.has(origin as Peer);
   }
 
   /** Closes every connection (the room is removed); clients see `code`. */
@@ -240,12 +260,20 @@ export class Room {
     this.broadcast(encodeRaw(message));
   }
 
+  /** Calls `fn` when the room is disposed. */
+  onDispose(fn: () => void): void {
+    this.disposeCallbacks.push(fn);
+  }
+
   /** Stops the room and frees the document. */
   dispose(): void {
     if (this.disposed) {
       return;
     }
     this.disposed = true;
+    for (const fn of this.disposeCallbacks.splice(0)) {
+      fn();
+    }
     this.doc.off('update', this.onDocUpdate);
     this.model.dispose();
   }

@@ -11,7 +11,7 @@
  * (the canonical attribute maps, so `attributes['http.route']` works in the browser's DuckDB);
  * anything else -> Utf8 of its text form.
  */
-import type { ServerResponse } from 'node:http';
+import type { ByteSink } from './byte-sink';
 
 import bindings from '@duckdb/node-bindings';
 import {
@@ -500,7 +500,7 @@ export class ArrowResponseWriter {
   private readonly writer = new RecordBatchStreamWriter();
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: ByteSink,
     schema: Schema
   ) {
     this.writer.reset(this.sink, schema);
@@ -533,7 +533,7 @@ export class ArrowResponseWriter {
 }
 
 /** Resolves when the socket can take more, or is gone; leaves no listeners behind. */
-function waitForDrain(res: ServerResponse): Promise<void> {
+function waitForDrain(res: ByteSink): Promise<void> {
   return new Promise(resolve => {
     const done = (): void => {
       res.off('drain', done);
@@ -548,7 +548,7 @@ function waitForDrain(res: ServerResponse): Promise<void> {
 /** Streams a DuckDB result as Arrow record batches of about `batchRows` rows; returns the row count. */
 export async function streamResult(
   result: DuckDBResult,
-  res: ServerResponse,
+  res: ByteSink,
   batchRows: number,
   onSchema: () => void
 ): Promise<number> {

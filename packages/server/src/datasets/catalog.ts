@@ -14,12 +14,15 @@ import { Errors, OpsbookError } from '../errors';
 import type { Logger } from '../log';
 import { Engine, sqlIdentifier } from './engine';
 import type { CatalogItem, ColumnInfo, DatasetEntry, DatasetFormat, SkippedFile } from './model';
+import type { IpcDescription } from './ipcfile';
 
 /** Options of `Catalog`. */
 export interface CatalogOptions {
   /** Real path of the data directory. */
   dataDir: string;
   engine: () => Promise<Engine>;
+  /** Reads Arrow IPC files (in the Arrow worker: apache-arrow stays out of this thread). */
+  describeIpcFile: (file: string) => Promise<IpcDescription>;
   queryTimeoutMs: number;
   log: Logger;
 }
@@ -157,7 +160,7 @@ export class Catalog {
       Object.assign(
         entry,
         format === 'arrow' || format === 'arrows'
-          ? await describeIpc(real)
+          ? await describeIpc(real, this.options.describeIpcFile)
           : await this.describeSql(name, format, real)
       );
     } catch (err) {
@@ -207,10 +210,10 @@ export function scanFunction(format: 'parquet' | 'csv'): string {
 }
 
 async function describeIpc(
-  real: string
+  real: string,
+  describeIpcFile: (file: string) => Promise<IpcDescription>
 ): Promise<Pick<DatasetEntry, 'columns' | 'rowCount' | 'timeColumn' | 'timeRange'>> {
-  const { describeIpcFile } = await import('./ipcfile');
-  const d = await describeIpcFile(real, pickTimeColumn);
+  const d = await describeIpcFile(real);
   const timeRange = d.timeRangeMs
     ? isoRange(
         BigInt(Math.round(d.timeRangeMs.start * 1000)),

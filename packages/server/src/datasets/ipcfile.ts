@@ -5,7 +5,7 @@
  * selects columns per batch and keeps the rows in range as zero-copy slices of each batch.
  */
 import * as fs from 'node:fs/promises';
-import type { ServerResponse } from 'node:http';
+import type { ByteSink } from './byte-sink';
 
 import {
   DataType,
@@ -23,6 +23,8 @@ import type { ColumnInfo } from './model';
 export interface IpcDescription {
   columns: ColumnInfo[];
   rowCount: number;
+  /** The time column `pickTimeColumn` chose, or null. */
+  timeColumn: string | null;
   /** min/max of `timeColumn` in epoch milliseconds, or null. */
   timeRangeMs: { start: number; end: number } | null;
 }
@@ -93,7 +95,7 @@ async function readBatches(
 export async function describeIpcFile(
   file: string,
   pickTimeColumn: (columns: ColumnInfo[]) => string | null
-): Promise<IpcDescription & { timeColumn: string | null }> {
+): Promise<IpcDescription> {
   let columns: ColumnInfo[] = [];
   let timeColumn: string | null = null;
   let rowCount = 0;
@@ -135,7 +137,7 @@ export interface IpcQuery {
 /** Streams the selected columns of the rows in range as an Arrow IPC stream. */
 export async function streamIpcFile(
   file: string,
-  res: ServerResponse,
+  res: ByteSink,
   query: IpcQuery,
   onSchema: () => void
 ): Promise<number> {

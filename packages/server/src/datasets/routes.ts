@@ -12,20 +12,20 @@
  * the snapshot served in `X-Opsbook-Snapshot`. A file whose name collides with a catalog table is
  * listed in `skipped` (the catalog wins).
  */
-// apache-arrow (./arrow, ./ipcfile) is loaded on the first Arrow request, not at startup: it sets
-// `Symbol.isConcatSpreadable` on its prototypes, which takes V8's Array.prototype.concat off its
-// fast path for the whole process, and yjs builds notebook change events with concat (a
-// 2,000-cell room loads ~75x slower once it is set; BENCHMARKS.md, collaboration part 3).
-import type { DuckDBValue } from '@duckdb/node-api';
-import { listValue, timestampNanosValue, timestampTZValue, timestampValue } from '@duckdb/node-api';
+// Slices are streamed by the Arrow worker (arrow-worker.ts): apache-arrow must never load in this
+// thread, where it would slow every collaboration room (see that file).
 
 import { Errors, OpsbookError } from '../errors';
 import { BASE_HEADERS, RequestContext, Router, sendJson } from '../http/router';
 import type { FileSender } from '../http/static';
-import { Catalog, cleanMessage, scanFunction } from './catalog';
+import type { StreamJob } from './arrow-protocol';
+import type { ArrowStreams } from './arrow-streams';
+import { Catalog, cleanMessage } from './catalog';
 import type { CatalogItem, SkippedFile } from './model';
-import { Engine, sqlIdentifier } from './engine';
+import type { ArrowQuery } from './select';
 import type { SnapshotDatasets } from './snapshots';
+
+export { buildSelect, type ArrowQuery } from './select';
 
 /** Options of the dataset routes. */
 export interface DatasetRoutesOptions {
@@ -33,7 +33,8 @@ export interface DatasetRoutesOptions {
   catalog: Catalog | null;
   /** Tables of the telemetry catalog; null to list none. */
   snapshots: SnapshotDatasets | null;
-  engine: () => Promise<Engine>;
+  /** Streams `/arrow` slices (the Arrow worker). */
+  arrow: ArrowStreams;
   sender: FileSender;
   queryTimeoutMs: number;
   arrowBatchRows: number;
@@ -45,15 +46,6 @@ const MIME: Record<string, string> = {
   arrow: 'application/vnd.apache.arrow.file',
   arrows: 'application/vnd.apache.arrow.stream'
 };
-
-/** A validated `/arrow` request. */
-export interface ArrowQuery {
-  columns: string[];
-  /** Inclusive bounds in epoch microseconds. */
-  start: bigint | null;
-  end: bigint | null;
-  limit: number | null;
-}
 
 /** Registers the dataset routes. */
 export function addDatasetRoutes(router: Router, options: DatasetRoutesOptions): void {
@@ -199,52 +191,6 @@ function parseTime(query: URLSearchParams, name: 'start' | 'end'): bigint | null
   return micros;
 }
 
-/** A bound value for a time bound, in the time column's own type (keeps Parquet pushdown exact). */
-function timeValue(type: string, micros: bigint): DuckDBValue {
-  if (type === 'TIMESTAMP_NS') {
-    return timestampNanosValue(micros * 1000n);
-  }
-  if (type === 'TIMESTAMP WITH TIME ZONE') {
-    return timestampTZValue(micros);
-  }
-  return timestampValue(micros);
-}
-
-/**
- * The SELECT for an `/arrow` request on a DuckDB-readable file. Only validated column names (as
- * quoted identifiers) enter the SQL text; the file path, time bounds and limit are bound values.
- */
-export function buildSelect(
-  item: CatalogItem,
-  query: ArrowQuery
-): { sql: string; values: DuckDBValue[] } {
-  const { entry } = item;
-  if (entry.format !== 'parquet' && entry.format !== 'csv') {
-    throw new Error(`buildSelect called for a ${entry.format} dataset`);
-  }
-  const values: DuckDBValue[] = [item.files ? listValue(item.files) : item.path];
-  const where: string[] = [];
-  const timeType = entry.columns.find(c => c.name === entry.timeColumn)?.type ?? 'TIMESTAMP';
-  for (const [bound, op] of [
-    [query.start, '>='],
-    [query.end, '<=']
-  ] as const) {
-    if (bound !== null && entry.timeColumn) {
-      where.push(`${sqlIdentifier(entry.timeColumn)} ${op} ?`);
-      values.push(timeValue(timeType, bound));
-    }
-  }
-  let sql = `SELECT ${query.columns.map(sqlIdentifier).join(', ')} FROM ${scanFunction(entry.format)}`;
-  if (where.length > 0) {
-    sql += ` WHERE ${where.join(' AND ')}`;
-  }
-  if (query.limit !== null) {
-    sql += ' LIMIT ?';
-    values.push(BigInt(query.limit));
-  }
-  return { sql, values };
-}
-
 async function sendArrow(
   ctx: RequestContext,
   item: CatalogItem,
@@ -252,12 +198,6 @@ async function sendArrow(
   options: DatasetRoutesOptions
 ): Promise<void> {
   const { entry } = item;
-  const abort = new AbortController();
-  ctx.res.on('close', () => {
-    if (!ctx.res.writableFinished) {
-      abort.abort();
-    }
-  });
   const writeHead = (): void => {
     ctx.res.writeHead(200, {
       ...BASE_HEADERS,
@@ -267,53 +207,48 @@ async function sendArrow(
     });
   };
   let rows: number;
-  if (entry.format === 'arrow' || entry.format === 'arrows') {
-    const ms = (us: bigint | null): number | null => (us === null ? null : Number(us) / 1000);
-    const { streamIpcFile } = await import('./ipcfile');
-    rows = await streamIpcFile(
-      item.path,
-      ctx.res,
-      {
-        columns: query.columns,
-        timeColumn: entry.timeColumn,
-        startMs: ms(query.start),
-        endMs: ms(query.end),
-        limit: query.limit
-      },
-      writeHead
-    );
-  } else {
-    const engine = await options.engine();
-    const { streamResult } = await import('./arrow');
-    const { sql, values } = buildSelect(item, query);
-    try {
-      rows = await engine.withConnection(
-        entry.name,
-        options.queryTimeoutMs,
-        abort.signal,
-        async connection =>
-          streamResult(
-            await connection.stream(sql, values),
-            ctx.res,
-            options.arrowBatchRows,
-            writeHead
-          )
-      );
-    } catch (err) {
-      if (abort.signal.aborted) {
-        // The client went away and we interrupted its query: nothing to report to anyone.
-        ctx.log.debug(`Query on ${entry.file} interrupted: the client disconnected`);
-        return;
-      }
-      // DuckDB errors before the first byte (the file changed since it was listed, say) are
-      // the file's fault: 422 naming it. Later ones can only cut the stream.
-      if (err instanceof OpsbookError || ctx.res.headersSent || !/Error: /.test(String(err))) {
-        throw err;
-      }
-      throw new OpsbookError(
-        Errors.datasetUnreadable(entry.file, cleanMessage(err, item.path, entry.file))
-      );
+  const ms = (us: bigint | null): number | null => (us === null ? null : Number(us) / 1000);
+  const job: StreamJob =
+    entry.format === 'arrow' || entry.format === 'arrows'
+      ? {
+          kind: 'ipc',
+          file: item.path,
+          query: {
+            columns: query.columns,
+            timeColumn: entry.timeColumn,
+            startMs: ms(query.start),
+            endMs: ms(query.end),
+            limit: query.limit
+          }
+        }
+      : {
+          kind: 'duckdb',
+          item,
+          query,
+          batchRows: options.arrowBatchRows,
+          timeoutMs: options.queryTimeoutMs
+        };
+  try {
+    rows = await options.arrow.stream(job, ctx.res, writeHead);
+  } catch (err) {
+    if (ctx.res.destroyed && !ctx.res.writableFinished) {
+      // The client went away and we interrupted its query: nothing to report to anyone.
+      ctx.log.debug(`Query on ${entry.file} interrupted: the client disconnected`);
+      return;
     }
+    // DuckDB errors before the first byte (the file changed since it was listed, say) are the
+    // file's fault: 422 naming it. Later ones can only cut the stream.
+    if (
+      job.kind === 'ipc' ||
+      err instanceof OpsbookError ||
+      ctx.res.headersSent ||
+      !/Error: /.test(String(err))
+    ) {
+      throw err;
+    }
+    throw new OpsbookError(
+      Errors.datasetUnreadable(entry.file, cleanMessage(err, item.path, entry.file))
+    );
   }
   ctx.log.debug(`Streamed ${rows} rows of ${query.columns.length} columns from ${entry.file}`);
 }

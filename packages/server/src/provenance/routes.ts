@@ -29,6 +29,7 @@ import { Errors, OpsbookError } from '../errors';
 import { readJson, RequestContext, Router, sendJson } from '../http/router';
 import { canWrite } from '../users';
 import { rationaleOf, type ServerProvenance } from './service';
+import type { ImportedRuns, RunOrigin } from './bundle-registry';
 import { appendRun, stampRecord, type StoredRun } from './store';
 import { isRunId, parseReplay, parseRunSubmission } from './validate';
 
@@ -41,6 +42,10 @@ export interface ProvenanceRoutesOptions {
   maxRunSeconds: number;
   /** Body limit of run records and replays (config `maxRunRecordBytes`). */
   maxRecordBytes: number;
+  /** Runs imported from investigation bundles, listed beside the log's (marked `origin`). */
+  imported?: ImportedRuns;
+  /** Called after a run is logged (per-cell history records the cell's version). */
+  onRunRecorded?: (user: string, run: StoredRun) => void;
 }
 
 /** One replay of a run, as recorded in the audit trail. */
@@ -76,14 +81,16 @@ export function addProvenanceRoutes(router: Router, options: ProvenanceRoutesOpt
   router
     .add('POST', RUNS, ctx => recordRun(ctx, options))
     .add('GET', RUNS, ctx => {
-      const runs = provenance.store().runs.find(
-        {
-          notebook: param(ctx, 'notebook'),
-          cellId: param(ctx, 'cell'),
-          user: param(ctx, 'user')
-        },
-        limitOf(ctx)
-      );
+      const filter = {
+        notebook: param(ctx, 'notebook'),
+        cellId: param(ctx, 'cell'),
+        user: param(ctx, 'user')
+      };
+      const limit = limitOf(ctx);
+      const runs: StoredRun[] = provenance.store().runs.find(filter, limit);
+      if (runs.length < limit && options.imported) {
+        runs.push(...options.imported.find(filter, limit - runs.length));
+      }
       sendJson(ctx.res, 200, { runs });
     })
     .add('GET', EXPORT, ctx => exportRuns(ctx, options))
@@ -169,6 +176,7 @@ async function recordRun(ctx: RequestContext, options: ProvenanceRoutesOptions):
     });
     return run;
   });
+  options.onRunRecorded?.(ctx.user.username, stored);
   sendJson(ctx.res, 201, stored);
 }
 
@@ -179,7 +187,7 @@ async function recordReplay(ctx: RequestContext, options: ProvenanceRoutesOption
   const entry = options.provenance.record({
     action: 'replay',
     user: ctx.user.username,
-    notebook: run.record.notebook,
+    notebook: notebookOf(run),
     rationale: rationaleOf(ctx, replay.rationale),
     details: {
       runId: run.record.runId,
@@ -231,7 +239,7 @@ function exportRuns(ctx: RequestContext, options: ProvenanceRoutesOptions): void
 function replaysOf(options: ProvenanceRoutesOptions, run: StoredRun): ReplayView[] {
   return options.provenance
     .store()
-    .audit.query({ action: 'replay', notebook: run.record.notebook?.path, limit: MAX_LIMIT * 10 })
+    .audit.query({ action: 'replay', notebook: notebookOf(run)?.path, limit: MAX_LIMIT * 10 })
     .filter(e => e.details.runId === run.record.runId)
     .map(replayView);
 }
@@ -260,14 +268,24 @@ function replayView(entry: {
   };
 }
 
-function requireRun(ctx: RequestContext, options: ProvenanceRoutesOptions): StoredRun {
+/** The notebook a run's audit entries name: here, for a run imported from a bundle. */
+function notebookOf(run: StoredRun & { origin?: RunOrigin }): StoredRun['record']['notebook'] {
+  return run.origin ? { path: run.origin.importedAs, fileId: null } : run.record.notebook;
+}
+
+function requireRun(
+  ctx: RequestContext,
+  options: ProvenanceRoutesOptions
+): StoredRun & { origin?: RunOrigin } {
   let runId: string;
   try {
     runId = decodeURIComponent(ctx.params.runId);
   } catch {
     runId = ctx.params.runId;
   }
-  const run = isRunId(runId) ? options.provenance.store().runs.get(runId) : null;
+  const run = isRunId(runId)
+    ? (options.provenance.store().runs.get(runId) ?? options.imported?.get(runId) ?? null)
+    : null;
   if (!run) {
     throw new OpsbookError(Errors.runNotFound(runId));
   }

@@ -7,12 +7,16 @@
  * already happened, so a failing audit write is logged as an error instead of failing the request.
  * The provenance routes write through `store()` and do fail when the store cannot be written.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 import type { AuditAction, AuditRecord } from '@opsbook/provenance/lib/audit-log';
+import type { StampedRunRecord } from '@opsbook/provenance/lib/run-record';
 
 import type { IngestOutcome, WorkerJob } from '../catalog/protocol';
 import type { RequestContext } from '../http/router';
 import type { Logger } from '../log';
-import { openServerProvenanceStore, type ServerProvenanceStore } from './store';
+import { openServerProvenanceStore, PROVENANCE_DB_FILE, type ServerProvenanceStore } from './store';
 
 /** Header carrying an optional rationale on write requests (percent-encoded UTF-8 is decoded). */
 export const RATIONALE_HEADER = 'x-opsbook-rationale';
@@ -51,6 +55,17 @@ export class ServerProvenance {
       throw new Error('The provenance store is closed (the server is shutting down).');
     }
     return (this.opened ??= openServerProvenanceStore(this.options.dir));
+  }
+
+  /**
+   * The logged run with this id, or null. Does not create the store: a server that never logged
+   * a run has none to confirm.
+   */
+  findRun(runId: string): StampedRunRecord | null {
+    if (!this.opened && !fs.existsSync(path.join(this.options.dir, PROVENANCE_DB_FILE))) {
+      return null;
+    }
+    return this.store().runs.get(runId)?.record ?? null;
   }
 
   /** Records an audit event stamped with the server's time now; throws on failure. */

@@ -122,6 +122,13 @@ export function parseRunSubmission(body: unknown): RunSubmission {
       snapshotId: textOrNull(input.snapshotId, `${field}.snapshotId`),
       columns: strings(input.columns ?? [], `${field}.columns`)
     };
+    // An earlier run's named result (docs/provenance.md, "Named results"): no snapshot, a run.
+    if (input.kind === 'result') {
+      out.kind = 'result';
+      out.run = textOrNull(input.run, `${field}.run`);
+    } else if (input.kind !== undefined && input.kind !== null) {
+      bad(`${field}.kind`, "must be 'result' (an earlier run's named result) or absent");
+    }
     for (const bound of ['start', 'end'] as const) {
       if (input[bound] !== undefined && input[bound] !== null) {
         out[bound] = text(input[bound], `${field}.${bound}`);
