@@ -9,6 +9,9 @@
  *   node bench/collab.mjs --quick    (fewer samples, smaller counts: a smoke test, not results;
  *                                     writes bench/results/collab-quick.md)
  *   --no-wait                        do not wait for a quiet machine before each part
+ *   --pin                            servers on CPU 0, the clients (this process) on CPU 1: clients
+ *                                    and server never compete for one core, as in production
+ *                                    where clients are browsers on other machines
  *
  * Parts (see each function's comment for exactly what is timed):
  *   1. update propagation latency p50/p99: 1, 10, 50 observers on one document; and 200 open
@@ -41,6 +44,7 @@ import {
   makeNotebook,
   ourRoom,
   percentile,
+  pinProcesses,
   pool,
   REPO,
   refRoom,
@@ -59,6 +63,7 @@ import { report } from './lib/collab-report.mjs';
 
 const QUICK = process.argv.includes('--quick');
 const NO_WAIT = process.argv.includes('--no-wait');
+const PIN = process.argv.includes('--pin');
 const P = QUICK
   ? {
       samples: 100,
@@ -495,6 +500,9 @@ async function main() {
     );
   }
   const t0 = performance.now();
+  if (PIN) {
+    pinProcesses('0', '1');
+  }
   const m = machine();
   progress(`Node ${m.node}, ${m.cpu}, ${m.cores} cores${QUICK ? ' (--quick)' : ''}`);
   const ours = await startOurs();
@@ -538,6 +546,7 @@ async function main() {
     quiet,
     quick: QUICK,
     noWait: NO_WAIT,
+    pin: PIN,
     periodMs: PERIOD_MS,
     smallCells: SMALL_CELLS,
     date: new Date().toISOString(),
@@ -546,7 +555,12 @@ async function main() {
   });
   process.stdout.write(text + '\n');
   // A smoke test must not overwrite the results.
-  const outFile = path.join(REPO, 'bench', 'results', QUICK ? 'collab-quick.md' : 'collab.md');
+  const outFile = path.join(
+    REPO,
+    'bench',
+    'results',
+    QUICK ? 'collab-quick.md' : PIN ? 'collab-pinned.md' : 'collab.md'
+  );
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, text + '\n');
   progress(`wrote ${path.relative(REPO, outFile)}`);

@@ -318,6 +318,83 @@ export const BEN: TestUser = {
   token: 'ui-test-token-ben-9876543210'
 };
 
+/** The example notebook the provenance tests drive (copied into every server's notebook dir). */
+export const EXAMPLE_NOTEBOOK = 'checkout-incident.ipynb';
+
+/** GETs `url` (a path on `server`) with `token` and parses the JSON answer. */
+export async function getJson(server: ServerHandle, url: string, token = ANA.token): Promise<any> {
+  return (
+    await fetch(`${server.url}${url}`, { headers: { Authorization: `token ${token}` } })
+  ).json();
+}
+
+/** The app a `describe` block drives as ANA (see `useAnaApp`); set once its `beforeAll` ran. */
+export interface AnaApp {
+  server: ServerHandle;
+  browser: Browser;
+  recorded: RecordedPage;
+  /** GETs a path on the server as ANA and parses the JSON answer. */
+  api(url: string): Promise<any>;
+}
+
+/**
+ * Registers the `beforeAll` and `afterAll` of a `describe` block whose tests drive the app as ANA:
+ * a server on a private copy of the example store (tests may ingest into it; the cached store
+ * stays as generated) with ANA as its only user, Chromium, and a recording page.
+ */
+export function useAnaApp(): AnaApp {
+  const app = { api: (url: string) => getJson(app.server, url) } as AnaApp;
+  beforeAll(async () => {
+    app.server = await startServer({ store: copyExampleStore(), usersFile: writeUsersFile([ANA]) });
+    app.browser = await launchBrowser();
+    app.recorded = await openPage(app.browser);
+  });
+  afterAll(async () => {
+    await app.browser?.close();
+    await app.server?.stop();
+  });
+  return app;
+}
+
+/** Makes the cell with `id` the active cell of the current notebook. */
+export async function selectCell(page: Page, id: string): Promise<void> {
+  await page.evaluate(id => {
+    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+    notebook.activeCellIndex = notebook.widgets.findIndex((c: any) => c.model.id === id);
+  }, id);
+}
+
+/** How many recorded runs the cell with `id` carries in its metadata (`opsbook.runs`). */
+export async function recordedRunsOf(page: Page, id: string): Promise<number> {
+  return page.evaluate(id => {
+    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+    const cell = notebook.widgets.find((c: any) => c.model.id === id);
+    return (cell?.model.getMetadata('opsbook')?.runs ?? []).length as number;
+  }, id);
+}
+
+/**
+ * Runs the active cell in place (`notebook:run-cell`, the side panels keep following it) and
+ * waits until its new run is recorded in its metadata. Returns the cell's id.
+ */
+export async function runAndRecord(page: Page, timeout = 120_000): Promise<string> {
+  const id = await page.evaluate(
+    () => (window as any).jupyterapp.shell.currentWidget.content.activeCell.model.id as string
+  );
+  const before = await recordedRunsOf(page, id);
+  await command(page, 'notebook:run-cell');
+  await page.waitForFunction(
+    ([id, before]) => {
+      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+      const cell = notebook.widgets.find((c: any) => c.model.id === id);
+      return (cell?.model.getMetadata('opsbook')?.runs ?? []).length > (before as number);
+    },
+    [id, before] as const,
+    { timeout, polling: 100 }
+  );
+  return id;
+}
+
 /**
  * Starts `opsbook serve` like `startServer`, with extra command-line arguments (for example
  * `--prometheus NAME=URL`). Copies the example notebooks into a fresh temp dir.

@@ -7,7 +7,7 @@
  * `@jupyter/ydoc` YNotebook, as the stock JupyterLab docprovider does. Our server speaks
  * y-websocket framing; the URL is `/api/collaboration/room/<room>?sessionId=..&token=..`.
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -60,9 +60,27 @@ export function removeTempDirs() {
  * Starts a server child process (see `collab-server.mjs`). `kind` is 'ours' (options: server
  * config; notebookDir required) or 'ref'. Resolves once it listens.
  */
+let serverCpus = null;
+
+/**
+ * `--pin`: servers on `serverList` (e.g. "0"), this process (the clients) on `clientList` (e.g.
+ * "1"), so that clients and server never compete for one core, as when the clients are browsers
+ * on other machines. Applies to servers started afterwards.
+ */
+export function pinProcesses(serverList, clientList) {
+  execFileSync('taskset', ['-a', '-p', '-c', clientList, String(process.pid)], { stdio: 'ignore' });
+  serverCpus = serverList;
+}
+
 export function startServer(kind, options = {}) {
+  // With `pinServers(cpus)` in effect, the server runs on those CPUs only (taskset).
+  const pinned = serverCpus === null ? {} : { execPath: 'taskset' };
   const child = fork(path.join(here, 'collab-server.mjs'), [kind, JSON.stringify(options)], {
-    execArgv: ['--expose-gc'],
+    ...pinned,
+    execArgv: [
+      ...(serverCpus === null ? [] : ['-c', serverCpus, process.execPath]),
+      '--expose-gc'
+    ],
     stdio: ['ignore', 'inherit', 'pipe', 'ipc']
   });
   const stderr = [];

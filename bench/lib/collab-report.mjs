@@ -76,7 +76,7 @@ export function report(r) {
   const say = s => out.push(s);
   say('# Collaboration server: Opsbook vs @y/websocket-server (same run)\n');
   say(
-    `Command: \`node bench/collab.mjs${r.quick ? ' --quick' : ''}${r.noWait ? ' --no-wait' : ''}\` (after \`npx tsc -b packages/server\`); ${r.date}; ${r.elapsedS.toFixed(0)} s including ${r.waitedS.toFixed(0)} s waiting for a quiet machine.\n`
+    `Command: \`node bench/collab.mjs${r.quick ? ' --quick' : ''}${r.noWait ? ' --no-wait' : ''}${r.pin ? ' --pin' : ''}\` (after \`npx tsc -b packages/server\`); ${r.date}; ${r.elapsedS.toFixed(0)} s including ${r.waitedS.toFixed(0)} s waiting for a quiet machine.\n`
   );
   say(`Machine: Node ${m.node}; CPU ${m.cpu}; ${m.cores} cores; ${m.memGiB} GiB RAM; ${m.os}.\n`);
   say(
@@ -90,6 +90,9 @@ export function report(r) {
       )}. ${quiet.some(q => q.during > 0.15) ? '**The machine was not quiet: treat tails (p99, max) as noisy; both servers were measured under the same conditions (part 1 interleaved).**' : 'The machine was quiet.'}\n`
   );
   say(
+    (r.pin
+      ? 'CPU placement (`--pin`): every server process on CPU 0, the benchmark process with all the clients on CPU 1 (`taskset`), as when clients are browsers on other machines.\n\n'
+      : 'CPU placement: not pinned; servers and the benchmark process with all the clients share both CPUs (`--pin` separates them).\n\n') +
     "Setup: each server in its own Node child process (`bench/lib/collab-server.mjs`, `--expose-gc`); the reference is `setupWSConnection` from `@y/websocket-server/utils` on a `ws` server, in memory. Every client is a y-websocket 1.x `WebsocketProvider` (BroadcastChannel off) on a `@jupyter/ydoc` YNotebook, all in the benchmark process, the same code for both servers. Reference rooms get their content from a client that holds our codec's initial update of the same notebook, so both servers hold the same items. Our server runs with its default configuration except where a part says otherwise. Our receive path: validate, append the update to the journal (one \`write()\`: durable against a killed process), relay it to the other clients, apply it to the room's YNotebook; the journal's records move into the SQLite update log once per event-loop turn, after the relay (packages/server/src/collaboration/room.ts, store.ts, journal.ts).\n"
   );
 

@@ -5,22 +5,17 @@
  * snapshots: schema and row changes), and restores the first version, which changes the cell
  * back and adds a `restore` version.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
-  ANA,
   command,
-  copyExampleStore,
-  launchBrowser,
+  EXAMPLE_NOTEBOOK,
   openNotebook,
-  openPage,
+  runAndRecord,
   screenshot,
-  startServer,
-  writeUsersFile,
-  type RecordedPage,
-  type ServerHandle
+  useAnaApp
 } from '../harness';
 
-const NOTEBOOK = 'checkout-incident.ipynb';
+const NOTEBOOK = EXAMPLE_NOTEBOOK;
 const CELL = 'slowest-ops';
 const FIRST = [
   'SELECT service_name, count(*) AS calls',
@@ -51,60 +46,20 @@ async function setSource(page: Page, source: string): Promise<void> {
   );
 }
 
-/** Runs the active cell in place and waits for its run to be recorded. */
-async function runInPlace(page: Page): Promise<void> {
-  const before = await page.evaluate(
-    id =>
-      (
-        (window as any).jupyterapp.shell.currentWidget.content.widgets
-          .find((c: any) => c.model.id === id)
-          .model.getMetadata('opsbook')?.runs ?? []
-      ).length as number,
-    CELL
-  );
-  await command(page, 'notebook:run-cell');
-  await page.waitForFunction(
-    ([id, before]) => {
-      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-      const cell = notebook.widgets.find((c: any) => c.model.id === id);
-      const runs = cell?.model.getMetadata('opsbook')?.runs ?? [];
-      return runs.length > (before as number);
-    },
-    [CELL, before] as const,
-    { timeout: 120_000, polling: 100 }
-  );
-}
-
 const entries = (page: Page) => page.locator('.jp-opsbook-History-entry');
 
 describe('per-cell history in the app', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  let recorded: RecordedPage;
-  const api = async (url: string) =>
-    (
-      await fetch(`${server.url}${url}`, { headers: { Authorization: `token ${ANA.token}` } })
-    ).json();
-
-  beforeAll(async () => {
-    server = await startServer({ store: copyExampleStore(), usersFile: writeUsersFile([ANA]) });
-    browser = await launchBrowser();
-    recorded = await openPage(browser);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = useAnaApp();
+  const api = app.api;
 
   it('shows the runs and versions of a cell run with two queries', async () => {
-    const { page } = recorded;
-    await openNotebook(page, server, NOTEBOOK);
+    const { page } = app.recorded;
+    await openNotebook(page, app.server, NOTEBOOK);
     await command(page, 'opsbook:show-cell-history');
     await setSource(page, FIRST);
-    await runInPlace(page);
+    await runAndRecord(page);
     await setSource(page, SECOND);
-    await runInPlace(page);
+    await runAndRecord(page);
 
     const history = await api(`/api/opsbook/history?notebook=${NOTEBOOK}&cell=${CELL}`);
     expect(history.runs).toHaveLength(2);
@@ -130,7 +85,7 @@ describe('per-cell history in the app', () => {
   });
 
   it('diffs the two runs: source lines and the replayed results', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     const runs = page.locator('.jp-opsbook-History-entry.jp-mod-run');
     await runs.nth(0).locator('.jp-opsbook-History-select').check();
     await runs.nth(1).locator('.jp-opsbook-History-select').check();
@@ -156,7 +111,7 @@ describe('per-cell history in the app', () => {
   });
 
   it('restores the first version: the cell changes back and a restore version appears', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     const first = page.locator('.jp-opsbook-History-entry.jp-mod-version').nth(1);
     expect(await first.locator('.jp-opsbook-History-seq').textContent()).toMatch(/^#\d+$/);
     await first.locator('.jp-opsbook-History-restore').click();

@@ -5,66 +5,28 @@
  * runs as 'run' entries by the user, filters by action and user, and says the chains verify.
  */
 import * as fs from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
-  ANA,
   command,
-  copyExampleStore,
-  launchBrowser,
+  EXAMPLE_NOTEBOOK,
   openNotebook,
-  openPage,
+  runAndRecord,
   screenshot,
-  startServer,
-  writeUsersFile,
-  type RecordedPage,
-  type ServerHandle
+  selectCell,
+  useAnaApp
 } from '../harness';
 
-const NOTEBOOK = 'checkout-incident.ipynb';
+const NOTEBOOK = EXAMPLE_NOTEBOOK;
 /** Two cells reading two tables (spans, logs). */
 const CELLS = ['latency-p95', 'log-volume'];
 
-/** Makes the cell with `id` active and runs it in place; waits until its run is recorded. */
-async function runCell(page: Page, id: string): Promise<void> {
-  await page.evaluate(id => {
-    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-    notebook.activeCellIndex = notebook.widgets.findIndex((c: any) => c.model.id === id);
-  }, id);
-  await command(page, 'notebook:run-cell');
-  await page.waitForFunction(
-    id => {
-      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-      const cell = notebook.widgets.find((c: any) => c.model.id === id);
-      return (cell?.model.getMetadata('opsbook')?.runs ?? []).length > 0;
-    },
-    id,
-    { timeout: 120_000, polling: 100 }
-  );
-}
-
 describe('the lineage and audit trail views', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  let recorded: RecordedPage;
-  const api = async (url: string) =>
-    (
-      await fetch(`${server.url}${url}`, { headers: { Authorization: `token ${ANA.token}` } })
-    ).json();
-
-  beforeAll(async () => {
-    server = await startServer({ store: copyExampleStore(), usersFile: writeUsersFile([ANA]) });
-    browser = await launchBrowser();
-    recorded = await openPage(browser);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = useAnaApp();
+  const api = app.api;
 
   it('says there is nothing yet before any run, then draws snapshots, runs, cells and results', async () => {
-    const { page } = recorded;
-    await openNotebook(page, server, NOTEBOOK);
+    const { page } = app.recorded;
+    await openNotebook(page, app.server, NOTEBOOK);
     await command(page, 'opsbook:show-lineage');
     const empty = page.locator('.jp-opsbook-Lineage-empty');
     await empty.waitFor({ timeout: 30_000 });
@@ -77,7 +39,8 @@ describe('the lineage and audit trail views', () => {
       await notebookId(page)
     );
     for (const id of CELLS) {
-      await runCell(page, id);
+      await selectCell(page, id);
+      await runAndRecord(page);
     }
     const { runs } = await api(`/api/opsbook/runs?notebook=${NOTEBOOK}`);
     expect(runs).toHaveLength(2);
@@ -136,7 +99,7 @@ describe('the lineage and audit trail views', () => {
   });
 
   it('exports the lineage as a PROV-JSON download', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     const [download] = await Promise.all([
       page.waitForEvent('download', { timeout: 30_000 }),
       page.locator('.jp-opsbook-Lineage-export').first().click()
@@ -152,7 +115,7 @@ describe('the lineage and audit trail views', () => {
   });
 
   it('lists the runs in the audit trail, filters them, and says the chains verify', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     await command(page, 'opsbook:show-audit-trail');
     const status = page.locator('.jp-opsbook-Audit-status.jp-mod-ok');
     await status.waitFor({ timeout: 30_000 });

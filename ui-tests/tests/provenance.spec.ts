@@ -5,22 +5,18 @@
  * non-deterministic query (`SELECT random() AS r`) replays as "diverged", with the volatile
  * function as the likely cause. A run the server refuses still runs, with a warning in the cell.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   ANA,
   command,
-  copyExampleStore,
-  launchBrowser,
+  EXAMPLE_NOTEBOOK,
   openNotebook,
-  openPage,
+  recordedRunsOf,
   screenshot,
-  startServer,
-  writeUsersFile,
-  type RecordedPage,
-  type ServerHandle
+  useAnaApp
 } from '../harness';
 
-const NOTEBOOK = 'checkout-incident.ipynb';
+const NOTEBOOK = EXAMPLE_NOTEBOOK;
 /** Makes the cell with `id` the active one and scrolls it into view. */
 async function selectCell(page: Page, id: string): Promise<void> {
   await page.evaluate(id => {
@@ -36,7 +32,7 @@ async function runInPlace(page: Page): Promise<string> {
   const id = await page.evaluate(
     () => (window as any).jupyterapp.shell.currentWidget.content.activeCell.model.id as string
   );
-  const before = await runCount(page, id);
+  const before = await recordedRunsOf(page, id);
   await command(page, 'notebook:run-cell');
   await page.waitForFunction(
     ([id, before]) => {
@@ -57,14 +53,6 @@ async function runInPlace(page: Page): Promise<string> {
   return id;
 }
 
-async function runCount(page: Page, id: string): Promise<number> {
-  return page.evaluate(id => {
-    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-    const cell = notebook.widgets.find((c: any) => c.model.id === id);
-    return (cell?.model.getMetadata('opsbook')?.runs ?? []).length as number;
-  }, id);
-}
-
 /** Scrolls the active cell (and its outputs) into view for a screenshot. */
 async function showActiveCell(page: Page): Promise<void> {
   await page.evaluate(() => {
@@ -78,29 +66,12 @@ async function showActiveCell(page: Page): Promise<void> {
 const newestRun = (page: Page) => page.locator('.jp-opsbook-Provenance-run').first();
 
 describe('run provenance in the app', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  let recorded: RecordedPage;
-  const api = async (url: string) =>
-    (
-      await fetch(`${server.url}${url}`, { headers: { Authorization: `token ${ANA.token}` } })
-    ).json();
-
-  beforeAll(async () => {
-    // A copy: the tests ingest into it, and the cached store must stay as generated.
-    server = await startServer({ store: copyExampleStore(), usersFile: writeUsersFile([ANA]) });
-    browser = await launchBrowser();
-    recorded = await openPage(browser);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
-  });
+  const app = useAnaApp();
+  const api = app.api;
 
   it('records a telemetry-cell run with the snapshots it read, and lists it in the panel', async () => {
-    const { page } = recorded;
-    await openNotebook(page, server, NOTEBOOK);
+    const { page } = app.recorded;
+    await openNotebook(page, app.server, NOTEBOOK);
     await command(page, 'opsbook:show-provenance');
     await selectCell(page, 'latency-p95');
     await runInPlace(page);
@@ -136,7 +107,7 @@ describe('run provenance in the app', () => {
   });
 
   it('replays the run on its pinned snapshots and shows "reproduced"', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     const card = newestRun(page);
     await card.locator('.jp-opsbook-Provenance-replay').click();
     const outcome = card.locator('.jp-opsbook-Provenance-outcome.jp-mod-reproduced');
@@ -151,7 +122,7 @@ describe('run provenance in the app', () => {
   });
 
   it('replays a non-deterministic query as "diverged", naming the volatile function', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     await selectCell(page, 'latency-p95');
     await command(page, 'opsbook:insert-telemetry-cell');
     await page.evaluate(() => {
@@ -179,7 +150,7 @@ describe('run provenance in the app', () => {
   });
 
   it('still runs a cell the server does not record, with a warning in the cell', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     const runsUrl = (url: URL) => url.pathname.endsWith('/api/opsbook/runs');
     await page.route(runsUrl, route =>
       route.request().method() === 'POST'
@@ -215,7 +186,7 @@ describe('run provenance in the app', () => {
   });
 
   it('pins a cell to the snapshots of a run: later ingests do not move it until unpinned', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     /** OTLP/JSON with `n` one-span traces whose ids start at `from` (new rows every time). */
     const traces = (from: number, n: number) =>
       JSON.stringify({
@@ -241,7 +212,7 @@ describe('run provenance in the app', () => {
       });
     const ingest = async (body: string) => {
       const res = await fetch(
-        `${server.url}/api/opsbook/ingest?dataset=pinned&as=otlp&filename=pin.json`,
+        `${app.server.url}/api/opsbook/ingest?dataset=pinned&as=otlp&filename=pin.json`,
         { method: 'POST', headers: { Authorization: `token ${ANA.token}` }, body }
       );
       expect(await res.text()).toContain('"type":"report"');

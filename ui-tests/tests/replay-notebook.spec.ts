@@ -9,23 +9,17 @@
  * the parent run, and the replay reproduces both.
  */
 import * as fs from 'node:fs';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
-  ANA,
   command,
-  copyExampleStore,
-  launchBrowser,
+  EXAMPLE_NOTEBOOK,
   openNotebook,
-  openPage,
   screenshot,
-  startServer,
-  waitForRunsToFinish,
-  writeUsersFile,
-  type RecordedPage,
-  type ServerHandle
+  useAnaApp,
+  waitForRunsToFinish
 } from '../harness';
 
-const NOTEBOOK = 'checkout-incident.ipynb';
+const NOTEBOOK = EXAMPLE_NOTEBOOK;
 /** The example notebook's telemetry cells. */
 const TELEMETRY_CELLS = 7;
 
@@ -69,6 +63,18 @@ async function addAndRun(page: Page, sql: string): Promise<string> {
   await waitForRunsToFinish(page, 60_000);
   await waitForRecordedRuns(page, before + 1);
   return id;
+}
+
+/** Gives the notebook the focus back (a report may have taken it) and activates its last cell. */
+async function focusLastCell(page: Page): Promise<void> {
+  await page
+    .locator('.jp-NotebookPanel .jp-Notebook')
+    .first()
+    .click({ position: { x: 5, y: 5 } });
+  await page.evaluate(() => {
+    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+    notebook.activeCellIndex = notebook.widgets.length - 1;
+  });
 }
 
 /** Starts a command without waiting for it (one that opens a dialog resolves when it closes). */
@@ -120,35 +126,22 @@ async function reportRows(page: Page): Promise<{ verdict: string; kinds: string;
 }
 
 describe('Replay notebook', () => {
-  let server: ServerHandle;
-  let browser: Browser;
-  let recorded: RecordedPage;
-  const api = async (url: string) =>
-    (
-      await fetch(`${server.url}${url}`, { headers: { Authorization: `token ${ANA.token}` } })
-    ).json();
+  const app = useAnaApp();
+  const api = app.api;
 
-  beforeAll(async () => {
-    server = await startServer({ store: copyExampleStore(), usersFile: writeUsersFile([ANA]) });
-    browser = await launchBrowser();
-    recorded = await openPage(browser);
+  beforeAll(() => {
     // A step that cannot happen fails within a minute, naming the locator, instead of hanging.
-    recorded.page.setDefaultTimeout(60_000);
+    app.recorded.page.setDefaultTimeout(60_000);
   });
 
   afterEach(async () => {
     // What the page looked like when a step failed (the last screenshot is overwritten).
-    await screenshot(recorded.page, 'replay-notebook-last');
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.stop();
+    await screenshot(app.recorded.page, 'replay-notebook-last');
   });
 
   it('reproduces every run of the example notebook after Run All', async () => {
-    const { page } = recorded;
-    await openNotebook(page, server, NOTEBOOK);
+    const { page } = app.recorded;
+    await openNotebook(page, app.server, NOTEBOOK);
     await command(page, 'notebook:run-all-cells');
     await waitForRunsToFinish(page);
     await waitForRecordedRuns(page, TELEMETRY_CELLS);
@@ -184,16 +177,9 @@ describe('Replay notebook', () => {
   });
 
   it('flags a deliberately non-deterministic cell as the one diverged run, naming random()', async () => {
-    const { page } = recorded;
+    const { page } = app.recorded;
     // Back to the notebook (the report took the focus), below its last cell.
-    await page
-      .locator('.jp-NotebookPanel .jp-Notebook')
-      .first()
-      .click({ position: { x: 5, y: 5 } });
-    await page.evaluate(() => {
-      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-      notebook.activeCellIndex = notebook.widgets.length - 1;
-    });
+    await focusLastCell(page);
     await addAndRun(page, 'SELECT random() AS r');
 
     const totals = await replayNotebook(page);
@@ -212,15 +198,8 @@ describe('Replay notebook', () => {
   });
 
   it('flags two recorded runs of one cell version that disagree, in the panel and the report', async () => {
-    const { page } = recorded;
-    await page
-      .locator('.jp-NotebookPanel .jp-Notebook')
-      .first()
-      .click({ position: { x: 5, y: 5 } });
-    await page.evaluate(() => {
-      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-      notebook.activeCellIndex = notebook.widgets.length - 1;
-    });
+    const { page } = app.recorded;
+    await focusLastCell(page);
     const before = await recordedRuns(page);
     await command(page, 'notebook:run-cell');
     await waitForRunsToFinish(page, 60_000);
@@ -249,15 +228,8 @@ describe('Replay notebook', () => {
   });
 
   it('links a cell reading a named result to its parent run, and replays both', async () => {
-    const { page } = recorded;
-    await page
-      .locator('.jp-NotebookPanel .jp-Notebook')
-      .first()
-      .click({ position: { x: 5, y: 5 } });
-    await page.evaluate(() => {
-      const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-      notebook.activeCellIndex = notebook.widgets.length - 1;
-    });
+    const { page } = app.recorded;
+    await focusLastCell(page);
     const parentId = await addAndRun(
       page,
       'SELECT service_name, count(*) AS calls FROM spans GROUP BY 1 ORDER BY 1'

@@ -68,39 +68,50 @@ export class RunLogClient {
 
   /** Records a run; resolves with the entry the server stamped and signed. */
   recordRun(record: RunRecord, durationMs: number): Promise<LoggedRun> {
-    return this._json<LoggedRun>('POST', ['runs'], { ...record, durationMs });
+    return requestJson<LoggedRun>(this._settings, 'POST', ['runs'], { ...record, durationMs });
   }
 
   /** A cell's runs in a notebook, oldest first. */
   async runs(notebook: string, cellId: string): Promise<LoggedRun[]> {
     const query = new URLSearchParams({ notebook, cell: cellId });
-    return (await this._json<{ runs: LoggedRun[] }>('GET', ['runs'], undefined, query)).runs;
+    return (
+      await requestJson<{ runs: LoggedRun[] }>(this._settings, 'GET', ['runs'], undefined, query)
+    ).runs;
   }
 
   /** Every recorded run of a notebook (at most 10,000), oldest first. */
   async notebookRuns(notebook: string): Promise<LoggedRun[]> {
     const query = new URLSearchParams({ notebook, limit: '10000' });
-    return (await this._json<{ runs: LoggedRun[] }>('GET', ['runs'], undefined, query)).runs;
+    return (
+      await requestJson<{ runs: LoggedRun[] }>(this._settings, 'GET', ['runs'], undefined, query)
+    ).runs;
   }
 
   /** One run of the log by its id (`404` becomes a `RunLogError`). */
   async run(runId: string): Promise<LoggedRun> {
-    return this._json<LoggedRun>('GET', ['runs', runId]);
+    return requestJson<LoggedRun>(this._settings, 'GET', ['runs', runId]);
   }
 
   /** Records a replay of a run; the server decides `reproduced`. */
   recordReplay(runId: string, replay: ReplaySubmission): Promise<ReplayView> {
-    return this._json<ReplayView>('POST', ['runs', runId, 'replays'], replay);
+    return requestJson<ReplayView>(this._settings, 'POST', ['runs', runId, 'replays'], replay);
   }
 
   /** The replays of a run, oldest first. */
   async replays(runId: string): Promise<ReplayView[]> {
-    return (await this._json<{ replays: ReplayView[] }>('GET', ['runs', runId, 'replays'])).replays;
+    return (
+      await requestJson<{ replays: ReplayView[] }>(this._settings, 'GET', [
+        'runs',
+        runId,
+        'replays'
+      ])
+    ).replays;
   }
 
   /** The lineage graph of a notebook (`GET /api/opsbook/lineage`); empty without runs. */
   lineage(notebook: string): Promise<LineageGraph> {
-    return this._json<LineageGraph>(
+    return requestJson<LineageGraph>(
+      this._settings,
       'GET',
       ['lineage'],
       undefined,
@@ -111,7 +122,7 @@ export class RunLogClient {
   /** The notebook's lineage as W3C PROV-JSON (the server records the export). */
   provJson(notebook: string): Promise<ProvDocument> {
     const query = new URLSearchParams({ notebook, format: 'prov-json', download: '1' });
-    return this._json<ProvDocument>('GET', ['lineage'], undefined, query);
+    return requestJson<ProvDocument>(this._settings, 'GET', ['lineage'], undefined, query);
   }
 
   /** A page of the audit trail, newest first; pass `next` as `before` for the following one. */
@@ -122,58 +133,60 @@ export class RunLogClient {
         query.set(key, String(value));
       }
     }
-    return this._json<AuditPage>('GET', ['audit', 'recent'], undefined, query);
+    return requestJson<AuditPage>(this._settings, 'GET', ['audit', 'recent'], undefined, query);
   }
 
   /** Verifies the run log and the audit trail on the server. */
   auditVerify(): Promise<AuditVerifyReport> {
-    return this._json<AuditVerifyReport>('GET', ['audit', 'verify']);
+    return requestJson<AuditVerifyReport>(this._settings, 'GET', ['audit', 'verify']);
   }
+}
 
-  private async _json<T>(
-    method: 'GET' | 'POST',
-    parts: string[],
-    body?: unknown,
-    query?: URLSearchParams
-  ): Promise<T> {
-    const path = URLExt.join(
-      this._settings.baseUrl,
-      'api',
-      'opsbook',
-      ...parts.map(encodeURIComponent)
+/**
+ * Sends one JSON request to `/api/opsbook/<parts…>` (each part URL-encoded) of the server in
+ * `settings`, through `ServerConnection.makeRequest` so the token and XSRF cookie go with it, and
+ * parses the JSON answer. A network failure or an HTTP error becomes a `RunLogError` whose message
+ * is the server's (status 0 when the server could not be reached).
+ */
+export async function requestJson<T>(
+  settings: ServerConnection.ISettings,
+  method: 'GET' | 'POST',
+  parts: string[],
+  body?: unknown,
+  query?: URLSearchParams
+): Promise<T> {
+  const path = URLExt.join(settings.baseUrl, 'api', 'opsbook', ...parts.map(encodeURIComponent));
+  const url = query ? `${path}?${query}` : path;
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(
+      url,
+      body === undefined
+        ? { method }
+        : {
+            method,
+            body: JSON.stringify(body),
+            headers: { 'Content-Type': 'application/json' }
+          },
+      settings
     );
-    const url = query ? `${path}?${query}` : path;
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        url,
-        body === undefined
-          ? { method }
-          : {
-              method,
-              body: JSON.stringify(body),
-              headers: { 'Content-Type': 'application/json' }
-            },
-        this._settings
-      );
-    } catch (error) {
-      throw new RunLogError(`the server could not be reached (${(error as Error).message})`, 0);
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // Not JSON: keep the text.
-      }
-      throw new RunLogError(
-        `${message || response.statusText} (HTTP ${response.status})`,
-        response.status
-      );
-    }
-    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new RunLogError(`the server could not be reached (${(error as Error).message})`, 0);
   }
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message ?? text;
+    } catch {
+      // Not JSON: keep the text.
+    }
+    throw new RunLogError(
+      `${message || response.statusText} (HTTP ${response.status})`,
+      response.status
+    );
+  }
+  return JSON.parse(text) as T;
 }
 
 /** Filters of an audit page (`GET /api/opsbook/audit/recent`); empty ones are left out. */

@@ -11,41 +11,10 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
+import type { BundleReport } from '@opsbook/provenance';
 
-/** One problem of a bundle, as the server's verifier names it. */
-export interface BundleProblemView {
-  code: string;
-  message: string;
-  member?: string;
-  chain?: string;
-  seq?: number;
-  snapshotId?: string;
-}
-
-/** The verification report of a bundle (`BundleReport` on the server). */
-export interface BundleReportView {
-  ok: boolean;
-  bundleId: string | null;
-  notebook: string | null;
-  createdAt: string | null;
-  createdBy: string | null;
-  key: {
-    publicKey: string;
-    keyId: string;
-    trust: 'trusted' | 'untrusted' | 'self-declared';
-  } | null;
-  counts: {
-    members: number;
-    bytes: number;
-    runs: number;
-    auditEntries: number;
-    replays: number;
-    snapshots: number;
-    redactedEntries: number;
-  };
-  problems: BundleProblemView[];
-  firstBad: BundleProblemView | null;
-}
+/** The verification report of a bundle, as the server answers it (`BundleReport`). */
+export type BundleReportView = BundleReport;
 
 /** The answer to an import: the imported notebook, or the report of a rejected bundle. */
 export type BundleImportAnswer =

@@ -7,12 +7,12 @@
  *   POST /api/opsbook/history/restore           {notebook, cellId, seq} -> the new version
  *
  * The server records versions (who, when, what the cell held); this client only reads them and
- * asks for checkpoints and restores. Failures are `RunLogError`s carrying the server's message.
+ * asks for checkpoints and restores. Requests go through `requestJson` (api.ts): failures are
+ * `RunLogError`s carrying the server's message.
  */
-import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import type { JsonValue, LoggedCellVersion } from '@opsbook/provenance';
-import { RunLogError, type LoggedRun } from './api';
+import { requestJson, type LoggedRun } from './api';
 
 /** A cell's history as the server answers it. */
 export interface CellHistoryResponse {
@@ -40,7 +40,13 @@ export class CellHistoryClient {
 
   /** The versions, runs and current state of a cell. */
   history(notebook: string, cellId: string): Promise<CellHistoryResponse> {
-    return this._json('GET', 'history', undefined, new URLSearchParams({ notebook, cell: cellId }));
+    return requestJson(
+      this._settings,
+      'GET',
+      ['history'],
+      undefined,
+      new URLSearchParams({ notebook, cell: cellId })
+    );
   }
 
   /** Records a checkpoint version of one cell (or of every changed cell). */
@@ -48,51 +54,11 @@ export class CellHistoryClient {
     notebook: string,
     cellId?: string
   ): Promise<{ recorded: LoggedCellVersion[]; unchanged: string[] }> {
-    return this._json('POST', 'history/checkpoint', { notebook, cellId });
+    return requestJson(this._settings, 'POST', ['history', 'checkpoint'], { notebook, cellId });
   }
 
   /** Restores version `seq` of a cell; resolves with the new `restore` version. */
   restore(notebook: string, cellId: string, seq: number): Promise<LoggedCellVersion> {
-    return this._json('POST', 'history/restore', { notebook, cellId, seq });
-  }
-
-  private async _json<T>(
-    method: 'GET' | 'POST',
-    route: string,
-    body?: unknown,
-    query?: URLSearchParams
-  ): Promise<T> {
-    const path = URLExt.join(this._settings.baseUrl, 'api', 'opsbook', route);
-    const url = query ? `${path}?${query}` : path;
-    let response: Response;
-    try {
-      response = await ServerConnection.makeRequest(
-        url,
-        body === undefined
-          ? { method }
-          : {
-              method,
-              body: JSON.stringify(body),
-              headers: { 'Content-Type': 'application/json' }
-            },
-        this._settings
-      );
-    } catch (error) {
-      throw new RunLogError(`the server could not be reached (${(error as Error).message})`, 0);
-    }
-    const text = await response.text();
-    if (!response.ok) {
-      let message = text;
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // Not JSON: keep the text.
-      }
-      throw new RunLogError(
-        `${message || response.statusText} (HTTP ${response.status})`,
-        response.status
-      );
-    }
-    return JSON.parse(text) as T;
+    return requestJson(this._settings, 'POST', ['history', 'restore'], { notebook, cellId, seq });
   }
 }

@@ -7,11 +7,10 @@
  * checkpointed. It reloads when the active cell changes, when the panel is shown, and after runs.
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
-import type { ICellModel } from '@jupyterlab/cells';
-import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { LabIcon } from '@jupyterlab/ui-components';
 import type { JsonValue, LoggedCellVersion } from '@opsbook/provenance';
-import { Widget } from '@lumino/widgets';
+import { ActiveCellPanel } from './active-cell-panel';
 import type { LoggedRun } from './api';
 import type { CellHistoryClient, CellHistoryResponse } from './history-api';
 import {
@@ -40,88 +39,55 @@ type Entry =
 const LISTED_ENTRIES = 50;
 
 /** The side panel (see the module comment). */
-export class CellHistoryPanel extends Widget {
+export class CellHistoryPanel extends ActiveCellPanel {
   private readonly _options: ICellHistoryPanelOptions;
-  private _panel: NotebookPanel | null = null;
-  private _cell: ICellModel | null = null;
   private _history: CellHistoryResponse | null = null;
   private _error: string | null = null;
   private _message: string | null = null;
-  private _loading = 0;
   /** Selected entry keys, in the order they were picked (at most two). */
   private _selected: string[] = [];
   private _result: ResultDiffState | null = null;
   private readonly _replays = new Map<string, Promise<ReplayedResult>>();
 
   constructor(options: ICellHistoryPanelOptions) {
-    super();
+    super(options.tracker);
     this._options = options;
     this.id = 'opsbook-cell-history';
     this.title.icon = options.icon;
     this.title.caption = 'Cell History: versions and runs of the active cell';
     this.addClass('jp-opsbook-History');
-    options.tracker.currentChanged.connect(this._follow, this);
-    options.tracker.activeCellChanged.connect(this._follow, this);
-    this._follow();
+    this.followActiveCell();
   }
 
   /** Reloads the active cell's history from the server. */
   async refresh(): Promise<void> {
-    const panel = this._panel;
-    const cell = this._cell;
+    const panel = this.notebook;
+    const cell = this.cell;
     if (!panel || !cell || !this.isVisible) {
-      this._render();
+      this.render();
       return;
     }
-    const ticket = ++this._loading;
-    try {
-      const history = await this._options.client.history(panel.context.path, cell.id);
-      if (ticket === this._loading) {
+    await this.load(
+      () => this._options.client.history(panel.context.path, cell.id),
+      history => {
         this._history = history;
         this._error = null;
         const keys = new Set(this._entries().map(e => e.key));
         this._selected = this._selected.filter(k => keys.has(k));
-      }
-    } catch (error) {
-      if (ticket === this._loading) {
+      },
+      error => {
         this._history = null;
-        this._error = (error as Error).message;
+        this._error = error.message;
       }
-    } finally {
-      if (ticket === this._loading) {
-        this._loading = 0;
-        this._render();
-      }
-    }
+    );
   }
 
-  protected onAfterShow(): void {
-    void this.refresh();
-  }
-
-  private _follow(): void {
-    const panel = this._options.tracker.currentWidget;
-    const cell = panel?.content.activeCell?.model ?? null;
-    if (cell === this._cell && panel === this._panel) {
-      return;
-    }
-    this._cell?.metadataChanged.disconnect(this._onMetadata, this);
-    this._panel = panel;
-    this._cell = cell;
+  protected resetCell(): void {
     this._history = null;
     this._error = null;
     this._message = null;
     this._selected = [];
     this._result = null;
-    cell?.metadataChanged.connect(this._onMetadata, this);
-    void this.refresh();
-  }
-
-  /** A new run summary in the cell means a run (and maybe a version) on the server. */
-  private _onMetadata(_: ICellModel, change: { key: string }): void {
-    if (change.key === 'opsbook') {
-      void this.refresh();
-    }
   }
 
   /** Versions and runs, newest first; a run points at the version it ran. */
@@ -176,7 +142,7 @@ export class CellHistoryPanel extends Widget {
       }
     }
     this._result = null;
-    this._render();
+    this.render();
     if (this._selected.length === 2) {
       void this._diffResults();
     }
@@ -200,11 +166,11 @@ export class CellHistoryPanel extends Widget {
         status: 'none',
         reason: 'Results are compared between runs: select two runs, or versions that were run.'
       };
-      this._render();
+      this.render();
       return;
     }
     this._result = { status: 'running' };
-    this._render();
+    this.render();
     const selection = this._selected.join();
     try {
       const [ra, rb] = await Promise.all([this._replay(a), this._replay(b)]);
@@ -216,7 +182,7 @@ export class CellHistoryPanel extends Widget {
         this._result = { status: 'failed', message: (error as Error).message };
       }
     }
-    this._render();
+    this.render();
   }
 
   private _replay(run: LoggedRun): Promise<ReplayedResult> {
@@ -264,11 +230,14 @@ export class CellHistoryPanel extends Widget {
   }
 
   private async _checkpoint(): Promise<void> {
-    if (!this._panel || !this._cell) {
+    if (!this.notebook || !this.cell) {
       return;
     }
     try {
-      const result = await this._options.client.checkpoint(this._panel.context.path, this._cell.id);
+      const result = await this._options.client.checkpoint(
+        this.notebook.context.path,
+        this.cell.id
+      );
       this._message = result.recorded.length
         ? `Checkpoint recorded (#${result.recorded[0].seq}).`
         : 'No change since the last version: nothing to checkpoint.';
@@ -280,7 +249,7 @@ export class CellHistoryPanel extends Widget {
   }
 
   private async _restore(version: LoggedCellVersion): Promise<void> {
-    if (!this._panel || !this._cell) {
+    if (!this.notebook || !this.cell) {
       return;
     }
     const answer = await showDialog({
@@ -296,8 +265,8 @@ export class CellHistoryPanel extends Widget {
     }
     try {
       const restored = await this._options.client.restore(
-        this._panel.context.path,
-        this._cell.id,
+        this.notebook.context.path,
+        this.cell.id,
         version.seq
       );
       this._message = `Restored version #${version.seq} as #${restored.seq}.`;
@@ -310,12 +279,12 @@ export class CellHistoryPanel extends Widget {
     await this.refresh();
   }
 
-  private _render(): void {
+  protected render(): void {
     const node = this.node;
     node.replaceChildren();
     node.append(el('h2', 'jp-opsbook-History-title', 'Cell History'));
-    const cell = this._cell;
-    if (!this._panel || !cell) {
+    const cell = this.cell;
+    if (!this.notebook || !cell) {
       node.append(el('p', 'jp-opsbook-History-note', 'Select a cell to see its history.'));
       return;
     }
@@ -323,7 +292,7 @@ export class CellHistoryPanel extends Widget {
     head.append(
       el('span', '', 'Cell '),
       code(cell.id),
-      el('span', '', ` in ${this._panel.context.path}`)
+      el('span', '', ` in ${this.notebook.context.path}`)
     );
     node.append(head);
     const bar = el('div', 'jp-opsbook-History-toolbar');

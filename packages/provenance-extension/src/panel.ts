@@ -5,7 +5,7 @@
  * the browser and shows whether it reproduced, or how it diverged and why it probably did.
  */
 import type { ICellModel } from '@jupyterlab/cells';
-import type { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { INotebookTracker } from '@jupyterlab/notebook';
 import type { LabIcon } from '@jupyterlab/ui-components';
 import { cellVersion } from '@opsbook/provenance';
 import {
@@ -16,7 +16,7 @@ import {
   type ResultTable,
   type ResultValue
 } from '@opsbook/telemetry-cell';
-import { Widget } from '@lumino/widgets';
+import { ActiveCellPanel } from './active-cell-panel';
 import type { LoggedRun, ReplayView, RunLogClient } from './api';
 import type { RecentResults } from './recorder';
 import type { ReplayOutcome } from './replay';
@@ -45,50 +45,47 @@ const LISTED_ROWS = 5;
 const LISTED_RUNS = 20;
 
 /** The side panel (see the module comment). */
-export class ProvenancePanel extends Widget {
+export class ProvenancePanel extends ActiveCellPanel {
   private readonly _options: IProvenancePanelOptions;
-  private _panel: NotebookPanel | null = null;
-  private _cell: ICellModel | null = null;
   private _runs: LoggedRun[] | null = null;
   private _error: string | null = null;
-  private _loading = 0;
   private readonly _replays = new Map<string, ReplayState>();
   /** The last replay of each listed run as the server logged it (by anyone, any session). */
   private readonly _lastReplays = new Map<string, ReplayView>();
   private _older = 0;
 
   constructor(options: IProvenancePanelOptions) {
-    super();
+    super(options.tracker);
     this._options = options;
     this.id = 'opsbook-provenance';
     this.title.icon = options.icon;
     this.title.caption = 'Provenance: runs of the active cell';
     this.addClass('jp-opsbook-Provenance');
-    options.tracker.currentChanged.connect(this._follow, this);
-    options.tracker.activeCellChanged.connect(this._follow, this);
-    this._follow();
+    this.followActiveCell();
   }
 
   /** Reloads the runs of the active cell from the server. */
   async refresh(): Promise<void> {
-    const panel = this._panel;
-    const cell = this._cell;
+    const panel = this.notebook;
+    const cell = this.cell;
     if (!panel || !cell || !isTelemetryMetadata(cell.metadata)) {
       this._runs = null;
-      this._render();
+      this.render();
       return;
     }
-    const ticket = ++this._loading;
-    this._render();
-    try {
-      const runs = await this._options.client.runs(panel.context.path, cell.id);
-      const newest = runs.slice().reverse().slice(0, LISTED_RUNS);
-      const replays = await Promise.all(
-        newest.map(run => this._options.client.replays(run.record.runId).catch(() => []))
-      );
-      if (ticket === this._loading) {
+    await this.load(
+      async () => {
+        this.render();
+        const runs = await this._options.client.runs(panel.context.path, cell.id);
+        const newest = runs.slice().reverse().slice(0, LISTED_RUNS);
+        const replays = await Promise.all(
+          newest.map(run => this._options.client.replays(run.record.runId).catch(() => []))
+        );
+        return { older: runs.length - newest.length, newest, replays };
+      },
+      ({ older, newest, replays }) => {
         this._runs = newest;
-        this._older = runs.length - newest.length;
+        this._older = older;
         newest.forEach((run, i) => {
           const last = replays[i][replays[i].length - 1];
           if (last) {
@@ -96,49 +93,21 @@ export class ProvenancePanel extends Widget {
           }
         });
         this._error = null;
+      },
+      error => {
+        this._error = `Could not load the runs: ${error.message}`;
       }
-    } catch (error) {
-      if (ticket === this._loading) {
-        this._error = `Could not load the runs: ${(error as Error).message}`;
-      }
-    } finally {
-      if (ticket === this._loading) {
-        this._loading = 0;
-        this._render();
-      }
-    }
+    );
   }
 
-  protected onAfterShow(): void {
-    void this.refresh();
-  }
-
-  /** Follows the current notebook's active cell and its run summaries. */
-  private _follow(): void {
-    const panel = this._options.tracker.currentWidget;
-    const cell = panel?.content.activeCell?.model ?? null;
-    if (cell === this._cell && panel === this._panel) {
-      return;
-    }
-    this._cell?.metadataChanged.disconnect(this._onMetadata, this);
-    this._panel = panel;
-    this._cell = cell;
+  protected resetCell(): void {
     this._runs = null;
     this._error = null;
-    cell?.metadataChanged.connect(this._onMetadata, this);
-    void this.refresh();
-  }
-
-  /** A new run summary (ours or a collaborator's) means a new run in the log. */
-  private _onMetadata(_: ICellModel, change: { key: string }): void {
-    if (change.key === METADATA_KEY) {
-      void this.refresh();
-    }
   }
 
   /** Sets (or with null removes) the active cell's snapshot pins, as one metadata change. */
   private _setPins(pins: Record<string, string> | null): void {
-    const cell = this._cell;
+    const cell = this.cell;
     if (!cell) {
       return;
     }
@@ -149,13 +118,13 @@ export class ProvenancePanel extends Widget {
       delete current.pins;
     }
     cell.setMetadata(METADATA_KEY, current);
-    this._render();
+    this.render();
   }
 
   private async _replay(run: LoggedRun): Promise<void> {
     const runId = run.record.runId;
     this._replays.set(runId, { status: 'running' });
-    this._render();
+    this.render();
     try {
       const outcome = await this._options.replay(run, this._recordedRows(runId));
       this._replays.set(runId, { status: 'done', outcome });
@@ -163,20 +132,20 @@ export class ProvenancePanel extends Widget {
     } catch (error) {
       this._replays.set(runId, { status: 'failed', message: (error as Error).message });
     }
-    this._render();
+    this.render();
   }
 
   /** The first rows of a run: kept by the recorder, or the cell's table if it shows that run. */
   private _recordedRows(runId: string): ResultTable | null {
     const kept = this._options.recent.get(runId);
-    if (kept || !this._cell) {
+    if (kept || !this.cell) {
       return kept;
     }
-    const runs = (this._cell.getMetadata(METADATA_KEY) as { runs?: { runId: string }[] })?.runs;
+    const runs = (this.cell.getMetadata(METADATA_KEY) as { runs?: { runId: string }[] })?.runs;
     if (!runs?.length || runs[runs.length - 1].runId !== runId) {
       return null;
     }
-    const outputs = this._cell.sharedModel.toJSON() as { outputs?: { data?: unknown }[] };
+    const outputs = this.cell.sharedModel.toJSON() as { outputs?: { data?: unknown }[] };
     for (const output of outputs.outputs ?? []) {
       const table = (output.data as Record<string, unknown> | undefined)?.[TABLE_MIME];
       if (table) {
@@ -186,12 +155,12 @@ export class ProvenancePanel extends Widget {
     return null;
   }
 
-  private _render(): void {
+  protected render(): void {
     const node = this.node;
     node.replaceChildren();
     node.append(el('h2', 'jp-opsbook-Provenance-title', 'Provenance'));
-    const cell = this._cell;
-    if (!this._panel || !cell || !isTelemetryMetadata(cell.metadata)) {
+    const cell = this.cell;
+    if (!this.notebook || !cell || !isTelemetryMetadata(cell.metadata)) {
       node.append(
         el('p', 'jp-opsbook-Provenance-empty', 'Select a telemetry cell to see its recorded runs.')
       );
@@ -202,7 +171,7 @@ export class ProvenancePanel extends Widget {
     head.append(
       el('span', '', 'Cell '),
       code(cell.id),
-      el('span', '', ` in ${this._panel.context.path}`)
+      el('span', '', ` in ${this.notebook.context.path}`)
     );
     node.append(head);
     const pins = readPins(cell.metadata);

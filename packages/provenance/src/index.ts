@@ -14,3 +14,4 @@ export * from './sql-tokens';
 export * from './nondeterminism';
 export * from './lineage';
 export * from './cell-history';
+export * from './bundle-report';

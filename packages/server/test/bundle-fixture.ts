@@ -20,10 +20,8 @@ import {
 import { createNodeEngine } from '@opsbook/query-engine/lib/node';
 
 import { readBundleIndex, TAR_END, tarHeader, tarPadding } from '../src/provenance/bundle-format';
-import { startServer, tempDir, TestServer, TOKEN } from './helpers';
+import { EDITOR_TOKEN, startServer, tempDir, TestServer, TOKEN, usersFile } from './helpers';
 
-export const EDITOR_TOKEN = 'e'.repeat(8) + '0123456789abcdef0123456789abcdef';
-export const VIEWER_TOKEN = 'v'.repeat(8) + '0123456789abcdef0123456789abcdef';
 export const NOTEBOOK = 'incidents/checkout.ipynb';
 
 const OTLP = path.resolve(__dirname, '../../adapters/test/fixtures/otlp');
@@ -36,22 +34,6 @@ export const CELLS: Record<string, string> = {
   'cell-join':
     'SELECT s.span_id, count(l.time) AS logs FROM spans s LEFT JOIN logs l ON l.trace_id = s.trace_id GROUP BY 1 ORDER BY 1'
 };
-
-/** A users file with an owner (TOKEN), an editor and a viewer. */
-export function usersFile(): string {
-  const file = path.join(tempDir(), 'users.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      users: [
-        { username: 'ana', token: TOKEN, role: 'owner' },
-        { username: 'eve', token: EDITOR_TOKEN, role: 'editor' },
-        { username: 'vic', token: VIEWER_TOKEN, role: 'viewer' }
-      ]
-    })
-  );
-  return file;
-}
 
 /** A server with its own notebook root, catalog and state directory. */
 export async function instance(

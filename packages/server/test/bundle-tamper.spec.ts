@@ -14,10 +14,9 @@ import { generateInstanceKey } from '@opsbook/provenance/lib/keys';
 
 import { signManifest, tarHeader } from '../src/provenance/bundle-format';
 import { verifyBundle, type BundleProblem } from '../src/provenance/bundle-verify';
-import { tempDir } from './helpers';
+import { EDITOR_TOKEN, tempDir } from './helpers';
 import {
   editJson,
-  EDITOR_TOKEN,
   instance,
   NOTEBOOK,
   readMembers,

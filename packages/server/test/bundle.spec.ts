@@ -17,16 +17,8 @@ import { queryPinned } from '@opsbook/query-engine/lib/pinned';
 import { runBundle, type BundleCommand } from '../src/provenance/bundle-cli';
 import { readBundleIndex } from '../src/provenance/bundle-format';
 import { verifyBundle } from '../src/provenance/bundle-verify';
-import { tempDir, TOKEN } from './helpers';
-import {
-  EDITOR_TOKEN,
-  httpOf,
-  instance,
-  NOTEBOOK,
-  source,
-  VIEWER_TOKEN,
-  type Source
-} from './bundle-fixture';
+import { EDITOR_TOKEN, tempDir, TOKEN, VIEWER_TOKEN } from './helpers';
+import { httpOf, instance, NOTEBOOK, source, type Source } from './bundle-fixture';
 
 jest.setTimeout(120_000);
 

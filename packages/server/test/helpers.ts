@@ -13,6 +13,30 @@ import type { LogLevel } from '../src/log';
 /** A fixed token so tests can send it; 40 hex chars like a real one. */
 export const TOKEN = 'a'.repeat(8) + '0123456789abcdef0123456789abcdef';
 
+/** The editor's token in `usersFile()` (the owner's is TOKEN). */
+export const EDITOR_TOKEN = 'e'.repeat(8) + '0123456789abcdef0123456789abcdef';
+/** The viewer's token in `usersFile()`. */
+export const VIEWER_TOKEN = 'v'.repeat(8) + '0123456789abcdef0123456789abcdef';
+
+/** A user of a users file (`--users`). */
+export interface TestUser {
+  username: string;
+  token: string;
+  role: 'owner' | 'editor' | 'viewer';
+}
+
+/** The owner (TOKEN), editor and viewer of the multi-user tests. */
+export const ANA: TestUser = { username: 'ana', token: TOKEN, role: 'owner' };
+export const EVE: TestUser = { username: 'eve', token: EDITOR_TOKEN, role: 'editor' };
+export const VIC: TestUser = { username: 'vic', token: VIEWER_TOKEN, role: 'viewer' };
+
+/** Writes a users file of `users` (default: ANA, EVE and VIC) in a temp dir; returns its path. */
+export function usersFile(users: TestUser[] = [ANA, EVE, VIC]): string {
+  const file = path.join(tempDir(), 'users.json');
+  fs.writeFileSync(file, JSON.stringify({ users }));
+  return file;
+}
+
 const createdDirs: string[] = [];
 
 // Each spec file gets its own copy of this module, so this removes that file's temp dirs.

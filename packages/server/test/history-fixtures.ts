@@ -1,33 +1,13 @@
 /**
- * Fixtures shared by the per-cell history tests: users (owner, editor, viewer), a notebook of two
- * telemetry-like cells, and hand-built run records (no apache-arrow in the server's process).
+ * Fixtures shared by the per-cell history tests: a notebook of two telemetry-like cells, and
+ * hand-built run records (no apache-arrow in the server's process). The users (owner, editor,
+ * viewer) are helpers.ts's `usersFile()`.
  */
 import { randomUUID } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import { cellVersionOf } from '@opsbook/provenance/lib/cell-history';
 
-import { tempDir, TOKEN } from './helpers';
-
-export const EDITOR = 'e'.repeat(8) + '0123456789abcdef0123456789abcdef';
-export const VIEWER = 'v'.repeat(8) + '0123456789abcdef0123456789abcdef';
 export const NB = 'incident.ipynb';
-
-export function usersFile(): string {
-  const file = path.join(tempDir(), 'users.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      users: [
-        { username: 'ana', token: TOKEN, role: 'owner' },
-        { username: 'eve', token: EDITOR, role: 'editor' },
-        { username: 'vic', token: VIEWER, role: 'viewer' }
-      ]
-    })
-  );
-  return file;
-}
 
 export function twoCells(): Record<string, unknown> {
   const cell = (id: string, source: string) => ({

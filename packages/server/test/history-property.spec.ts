@@ -12,10 +12,24 @@ import * as path from 'node:path';
 import { openProvenanceStore } from '@opsbook/provenance/lib/store';
 
 import { openSession, Peer, until } from './collab-client';
-import { startServer, tempDir, TestServer, TOKEN } from './helpers';
-import { EDITOR, NB, runOf, twoCells } from './history-fixtures';
+import {
+  ANA,
+  EDITOR_TOKEN,
+  EVE,
+  startServer,
+  TestServer,
+  TestUser,
+  TOKEN,
+  usersFile
+} from './helpers';
+import { NB, runOf, twoCells } from './history-fixtures';
 
-const THIRD = 'b'.repeat(8) + '0123456789abcdef0123456789abcdef';
+/** A second editor. */
+const BO: TestUser = {
+  username: 'bo',
+  token: 'b'.repeat(8) + '0123456789abcdef0123456789abcdef',
+  role: 'editor'
+};
 const CELLS = ['c1', 'c2'];
 const STEPS = 60;
 
@@ -31,40 +45,25 @@ function seeded(seed: number): () => number {
   };
 }
 
-function users(): string {
-  const file = path.join(tempDir(), 'users.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      users: [
-        { username: 'ana', token: TOKEN, role: 'owner' },
-        { username: 'eve', token: EDITOR, role: 'editor' },
-        { username: 'bo', token: THIRD, role: 'editor' }
-      ]
-    })
-  );
-  return file;
-}
-
 describe('per-cell history under random multi-user sequences', () => {
   for (const seed of [1, 2]) {
     it(`stays consistent and never loses a version (seed ${seed})`, async () => {
       const rand = seeded(seed);
       const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
       const t: TestServer = await startServer({
-        usersFile: users(),
+        usersFile: usersFile([ANA, EVE, BO]),
         collabAutosaveDelayMs: 60_000
       });
       const peers: Peer[] = [];
       try {
         fs.writeFileSync(path.join(t.notebookDir, NB), JSON.stringify(twoCells()));
-        for (const token of [TOKEN, EDITOR, THIRD]) {
+        for (const token of [TOKEN, EDITOR_TOKEN, BO.token]) {
           const { room, sessionId } = await openSession(t.request, NB, token);
           const p = new Peer(t.port, room, sessionId, token);
           peers.push(p);
           await p.connect();
         }
-        const tokens = [TOKEN, EDITOR, THIRD];
+        const tokens = [TOKEN, EDITOR_TOKEN, BO.token];
         const seen = new Map<number, string>(); // seq -> JSON of the listed version
         const runs: string[] = [];
         let restores = 0;

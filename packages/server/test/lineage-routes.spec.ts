@@ -12,25 +12,19 @@ import { tableFromArrays } from 'apache-arrow';
 
 import { buildRunRecord, PROV_RELATIONS, type RunRecord } from '@opsbook/provenance';
 
-import { startServer, tempDir, TestServer, TOKEN } from './helpers';
+import {
+  ANA,
+  startServer,
+  tempDir,
+  TestServer,
+  TOKEN,
+  usersFile,
+  VIC,
+  VIEWER_TOKEN
+} from './helpers';
 
 const OTLP = path.resolve(__dirname, '../../adapters/test/fixtures/otlp');
-const VIEWER_TOKEN = 'v'.repeat(8) + '0123456789abcdef0123456789abcdef';
 const NOTEBOOK = 'incidents/checkout.ipynb';
-
-function usersFile(): string {
-  const file = path.join(tempDir(), 'users.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      users: [
-        { username: 'ana', token: TOKEN, role: 'owner' },
-        { username: 'vic', token: VIEWER_TOKEN, role: 'viewer' }
-      ]
-    })
-  );
-  return file;
-}
 
 /** A record as the browser builds it: the real builder over an Arrow result. */
 function runRecord(
@@ -90,7 +84,7 @@ describe('the lineage and audit-view routes', () => {
   beforeAll(async () => {
     provenanceDir = path.join(tempDir('opsbook-prov-'), 'provenance');
     t = await startServer({
-      usersFile: usersFile(),
+      usersFile: usersFile([ANA, VIC]),
       catalogDir: path.join(tempDir('opsbook-store-'), 'catalog'),
       provenanceDir
     });

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import type { PartialJSONValue } from '@lumino/coreutils';
 import { tableFromArrays } from 'apache-arrow';
 
 import { buildRunRecord, summarizeRun, type RunSummary } from '@opsbook/provenance';
@@ -17,8 +18,8 @@ import { openSession, Peer, until } from './collab-client';
 import { startServer, tempDir, TestServer, TOKEN } from './helpers';
 
 const NOTEBOOK = 'guarded.ipynb';
-/** Objects for Y types must come from yjs's realm (jest runs tests in another). */
-const plain = <T>(v: T): T => yjs().plain(v);
+/** JSON for Y types, made in yjs's realm (jest runs tests in another). */
+const plain = (v: unknown): PartialJSONValue => yjs().plain(v) as PartialJSONValue;
 const EDITOR_TOKEN = 'e'.repeat(8) + '0123456789abcdef0123456789abcdef';
 
 function record(runId: string, cellId: string) {

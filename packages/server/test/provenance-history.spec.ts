@@ -13,8 +13,8 @@ import { openProvenanceStore } from '@opsbook/provenance/lib/store';
 
 import { yjs } from '../src/collaboration/yjs';
 import { openSession, Peer, until } from './collab-client';
-import { EDITOR, NB, runOf, twoCells, usersFile, VIEWER } from './history-fixtures';
-import { startServer, TestServer, TOKEN } from './helpers';
+import { NB, runOf, twoCells } from './history-fixtures';
+import { EDITOR_TOKEN, startServer, TestServer, TOKEN, usersFile, VIEWER_TOKEN } from './helpers';
 
 describe('per-cell history', () => {
   let t: TestServer;
@@ -54,7 +54,7 @@ describe('per-cell history', () => {
 
   it('records one save version per changed cell, with every user who edited it', async () => {
     const a = await connect(TOKEN);
-    const b = await connect(EDITOR);
+    const b = await connect(EDITOR_TOKEN);
     // The baseline: each cell as the file had it when the room loaded.
     await until(async () => (await history('c1')).versions.length === 1);
     // Keystrokes: many small updates from ana in c1, and eve in c1 and c2.
@@ -98,7 +98,7 @@ describe('per-cell history', () => {
     const a = await connect(TOKEN);
     cellOf(a, 'c1').setSource('SELECT 10');
     await until(async () => (await history('c1')).current?.source === 'SELECT 10');
-    const first = await post('/api/opsbook/runs', runOf('c1', 'SELECT 10'), EDITOR);
+    const first = await post('/api/opsbook/runs', runOf('c1', 'SELECT 10'), EDITOR_TOKEN);
     expect(first.status).toBe(201);
     const second = await post('/api/opsbook/runs', runOf('c1', 'SELECT 10'), TOKEN);
     expect(second.status).toBe(201);
@@ -147,7 +147,7 @@ describe('per-cell history', () => {
 
   it('restores a version into the live document as a new version, losing nothing', async () => {
     const a = await connect(TOKEN);
-    const b = await connect(EDITOR);
+    const b = await connect(EDITOR_TOKEN);
     cellOf(a, 'c1').setSource('SELECT 100');
     cellOf(a, 'c1').setMetadata(
       'opsbook',
@@ -213,15 +213,15 @@ describe('per-cell history', () => {
 
   it('lets viewers read the history but not checkpoint or restore', async () => {
     await post('/api/opsbook/history/checkpoint', { notebook: NB });
-    const h = await history('c1', VIEWER);
+    const h = await history('c1', VIEWER_TOKEN);
     expect(h.versions).toHaveLength(1);
-    const cp = await post('/api/opsbook/history/checkpoint', { notebook: NB }, VIEWER);
+    const cp = await post('/api/opsbook/history/checkpoint', { notebook: NB }, VIEWER_TOKEN);
     expect(cp.status).toBe(403);
     expect(cp.json().message).toMatch(/vic.*viewer/);
     const rs = await post(
       '/api/opsbook/history/restore',
       { notebook: NB, cellId: 'c1', seq: h.versions[0].seq },
-      VIEWER
+      VIEWER_TOKEN
     );
     expect(rs.status).toBe(403);
     expect((await history('c1')).versions).toHaveLength(1);

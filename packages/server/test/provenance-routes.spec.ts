@@ -11,27 +11,18 @@ import { tableFromArrays } from 'apache-arrow';
 import { buildRunRecord, type RunRecord } from '@opsbook/provenance';
 import { verifyExport } from '@opsbook/provenance/lib/hash-chain';
 
-import { startServer, tempDir, TestServer, TOKEN } from './helpers';
+import {
+  EDITOR_TOKEN,
+  startServer,
+  tempDir,
+  TestServer,
+  TOKEN,
+  usersFile,
+  VIEWER_TOKEN
+} from './helpers';
 
 const OTLP = path.resolve(__dirname, '../../adapters/test/fixtures/otlp');
-const EDITOR_TOKEN = 'e'.repeat(8) + '0123456789abcdef0123456789abcdef';
-const VIEWER_TOKEN = 'v'.repeat(8) + '0123456789abcdef0123456789abcdef';
 const NOTEBOOK = 'incidents/checkout.ipynb';
-
-function usersFile(): string {
-  const file = path.join(tempDir(), 'users.json');
-  fs.writeFileSync(
-    file,
-    JSON.stringify({
-      users: [
-        { username: 'ana', token: TOKEN, role: 'owner' },
-        { username: 'eve', token: EDITOR_TOKEN, role: 'editor' },
-        { username: 'vic', token: VIEWER_TOKEN, role: 'viewer' }
-      ]
-    })
-  );
-  return file;
-}
 
 /** A record as the browser builds it: the real builder over an Arrow result. */
 function runRecord(

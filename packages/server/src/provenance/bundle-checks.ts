@@ -3,7 +3,8 @@
  * excerpt walked entry by entry (redacted entries checked by link and signature only), and the
  * notebook's run summaries against the bundle's runs. Each names exactly what is bad.
  */
-import { entryHash, type ChainEntry, type ChainProblem } from '@opsbook/provenance/lib/chain';
+import type { BundleProblem, BundleProblemCode } from '@opsbook/provenance/lib/bundle-report';
+import { entryHash, type ChainEntry } from '@opsbook/provenance/lib/chain';
 import { CHAIN_EXPORT_FORMAT, rangeDigest } from '@opsbook/provenance/lib/hash-chain';
 import { publicKeyFromBase64, verifyBytes } from '@opsbook/provenance/lib/keys';
 import type { StampedRunRecord } from '@opsbook/provenance/lib/run-record';
@@ -19,40 +20,10 @@ import {
   RUNS_MEMBER,
   snapshotMember,
   type BundleManifest,
-  type ContainerProblem,
   type RedactedEntry
 } from './bundle-format';
 
-/** What can be wrong with a bundle (see the module comment for the order they are checked in). */
-export type BundleProblemCode =
-  | ContainerProblem
-  | 'manifest-malformed'
-  | 'bad-bundle-signature'
-  | 'untrusted-key'
-  | 'key-mismatch'
-  | 'member-missing'
-  | 'unexpected-member'
-  | ChainProblem
-  | 'redacted-entry'
-  | 'snapshot-id-mismatch'
-  | 'snapshot-unreadable'
-  | 'member-hash-mismatch'
-  | 'run-not-in-notebook'
-  | 'input-missing'
-  | 'notebook-malformed'
-  | 'summary-mismatch';
-
-/** One problem, naming exactly what is bad. */
-export interface BundleProblem {
-  code: BundleProblemCode;
-  message: string;
-  member?: string;
-  chain?: 'run_log' | 'audit_log';
-  seq?: number;
-  snapshotId?: string;
-  runId?: string;
-  cellId?: string;
-}
+export type { BundleProblem, BundleProblemCode } from '@opsbook/provenance/lib/bundle-report';
 
 /** A run of the bundle, as the run log held it. */
 export interface BundleRun {

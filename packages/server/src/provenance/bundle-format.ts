@@ -26,14 +26,14 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import type { Writable } from 'node:stream';
 
+import { BUNDLE_FORMAT, type ContainerProblem } from '@opsbook/provenance/lib/bundle-report';
 import { canonicalJson } from '@opsbook/provenance/lib/canonical-json';
 import type { ChainEntry } from '@opsbook/provenance/lib/chain';
 import type { ExportRange } from '@opsbook/provenance/lib/hash-chain';
 import { signBytes, verifyBytes, publicKeyFromBase64 } from '@opsbook/provenance/lib/keys';
 import type { InstanceKey } from '@opsbook/provenance/lib/keys';
 
-/** The format tag of bundles. */
-export const BUNDLE_FORMAT = 'opsbook.bundle.v1';
+export { BUNDLE_FORMAT, type ContainerProblem } from '@opsbook/provenance/lib/bundle-report';
 
 /** File name extension of bundles. */
 export const BUNDLE_EXTENSION = '.opsbundle';
@@ -276,17 +276,6 @@ export async function sha256File(file: string): Promise<string> {
 
 // ---------------------------------------------------------------------------------------------
 // Reading.
-
-/** Why a file is not a readable bundle container (fatal: nothing else can be checked). */
-export type ContainerProblem =
-  | 'not-a-bundle'
-  | 'truncated'
-  | 'bad-header'
-  | 'bad-member-name'
-  | 'bad-member-type'
-  | 'duplicate-member'
-  | 'member-too-large'
-  | 'too-many-members';
 
 /** A container that cannot be read, naming the member (or offset) where reading stopped. */
 export class BundleContainerError extends Error {

@@ -20,6 +20,7 @@
  */
 import * as fs from 'node:fs';
 
+import type { BundleReport } from '@opsbook/provenance/lib/bundle-report';
 import type { ChainEntry } from '@opsbook/provenance/lib/chain';
 import { publicKeyFromBase64 } from '@opsbook/provenance/lib/keys';
 import type { StampedRunRecord } from '@opsbook/provenance/lib/run-record';
@@ -54,34 +55,7 @@ import {
 } from './bundle-checks';
 
 export type { BundleProblem, BundleProblemCode, BundleRun } from './bundle-checks';
-
-/** The outcome of `verifyBundle`. */
-export interface BundleReport {
-  ok: boolean;
-  format: typeof BUNDLE_FORMAT;
-  /** SHA-256 of bundle.json, when it could be read. */
-  bundleId: string | null;
-  notebook: string | null;
-  createdAt: string | null;
-  createdBy: string | null;
-  /** The signing key and whether it is the trusted one ('self-declared' when none was given). */
-  key: {
-    publicKey: string;
-    keyId: string;
-    trust: 'trusted' | 'untrusted' | 'self-declared';
-  } | null;
-  counts: {
-    members: number;
-    bytes: number;
-    runs: number;
-    auditEntries: number;
-    replays: number;
-    snapshots: number;
-    redactedEntries: number;
-  };
-  problems: BundleProblem[];
-  firstBad: BundleProblem | null;
-}
+export type { BundleReport } from '@opsbook/provenance/lib/bundle-report';
 
 /** What an importer needs from a verified bundle. */
 export interface BundleContents {

@@ -34,6 +34,7 @@ import type { CatalogReader } from '../catalog/reader';
 import type { ContentsStore } from '../contents/store';
 import { Errors, OpsbookError } from '../errors';
 import { BASE_HEADERS, RequestContext, Router, sendJson } from '../http/router';
+import { intParam, param, timeParam } from './query-params';
 import { rationaleOf, type ServerProvenance } from './service';
 
 /** Options of the lineage routes. */
@@ -247,43 +248,4 @@ function recentAudit(ctx: RequestContext, options: LineageRoutesOptions): void {
     next: next >= 1 ? next + 1 : null,
     actions: AUDIT_ACTIONS
   });
-}
-
-/** A query parameter; absent or empty reads as undefined (no filter). */
-function param(ctx: RequestContext, name: string): string | undefined {
-  const value = ctx.query.get(name);
-  return value === null || value === '' ? undefined : value;
-}
-
-function intParam(
-  ctx: RequestContext,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number
-): number {
-  const text = param(ctx, name);
-  if (text === undefined) {
-    return fallback;
-  }
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < min || n > max) {
-    throw new OpsbookError(Errors.badQueryParam(name, text, `a whole number ${min}-${max}`));
-  }
-  return n;
-}
-
-/** An ISO-8601 time parameter, normalised to the form the audit log's time column holds. */
-function timeParam(ctx: RequestContext, name: string): string | undefined {
-  const text = param(ctx, name);
-  if (text === undefined) {
-    return undefined;
-  }
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
-    throw new OpsbookError(
-      Errors.badQueryParam(name, text, 'an ISO-8601 time such as 2026-11-25T03:00:00Z')
-    );
-  }
-  return new Date(ms).toISOString();
 }

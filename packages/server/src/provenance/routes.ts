@@ -28,6 +28,7 @@ import type { CatalogReader } from '../catalog/reader';
 import { Errors, OpsbookError } from '../errors';
 import { readJson, RequestContext, Router, sendJson } from '../http/router';
 import { canWrite } from '../users';
+import { intParam, param, timeParam } from './query-params';
 import { rationaleOf, type ServerProvenance } from './service';
 import type { ImportedRuns, RunOrigin } from './bundle-registry';
 import { appendRun, stampRecord, type StoredRun } from './store';
@@ -298,35 +299,7 @@ function requireEditor(ctx: RequestContext, what: string): void {
   }
 }
 
-/** A query parameter; absent or empty reads as undefined (no filter). */
-function param(ctx: RequestContext, name: string): string | undefined {
-  const value = ctx.query.get(name);
-  return value === null || value === '' ? undefined : value;
-}
-
+/** The `limit` parameter of the run and audit listings. */
 function limitOf(ctx: RequestContext): number {
-  const text = param(ctx, 'limit');
-  if (text === undefined) {
-    return DEFAULT_LIMIT;
-  }
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > MAX_LIMIT) {
-    throw new OpsbookError(Errors.badQueryParam('limit', text, `a whole number 1-${MAX_LIMIT}`));
-  }
-  return n;
-}
-
-/** An ISO-8601 time parameter, normalised to the form the audit log's time column holds. */
-function timeParam(ctx: RequestContext, name: string): string | undefined {
-  const text = param(ctx, name);
-  if (text === undefined) {
-    return undefined;
-  }
-  const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
-    throw new OpsbookError(
-      Errors.badQueryParam(name, text, 'an ISO-8601 time such as 2026-11-25T03:00:00Z')
-    );
-  }
-  return new Date(ms).toISOString();
+  return intParam(ctx, 'limit', DEFAULT_LIMIT, 1, MAX_LIMIT);
 }
