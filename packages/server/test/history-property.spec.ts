@@ -132,7 +132,7 @@ describe('per-cell history under random multi-user sequences', () => {
             const body = rand() < 0.5 ? { notebook: NB } : { notebook: NB, cellId: cell };
             const res = await t.request('POST', '/api/opsbook/history/checkpoint', { body, token });
             expect(res.status).toBe(201);
-          } else if (op === 'restore') {
+          } else if (op === 'restore' && (await get(cell)).versions.length > 0) {
             const versions = (await get(cell)).versions;
             const target = pick(versions) as any;
             const res = await t.request('POST', '/api/opsbook/history/restore', {

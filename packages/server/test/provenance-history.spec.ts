@@ -123,10 +123,15 @@ describe('per-cell history', () => {
     await until(async () => (await history('c2')).current?.source === 'SELECT 12');
     const one = await post('/api/opsbook/history/checkpoint', { notebook: NB, cellId: 'c1' });
     expect(one.status).toBe(201);
-    expect(one.json().recorded.map((v: any) => v.record.cellId)).toEqual(['c1']);
+    // A cell's first version is preceded by its baseline (the cell as the room loaded it).
+    expect(one.json().recorded.map((v: any) => [v.record.cellId, v.record.kind])).toEqual([
+      ['c1', 'save'],
+      ['c1', 'checkpoint']
+    ]);
     const all = await post('/api/opsbook/history/checkpoint', { notebook: NB });
     expect(all.json()).toMatchObject({ unchanged: ['c1'] });
     expect(all.json().recorded.map((v: any) => [v.record.cellId, v.record.kind])).toEqual([
+      ['c2', 'save'],
       ['c2', 'checkpoint']
     ]);
     expect(await a.save(1)).toBe('success');

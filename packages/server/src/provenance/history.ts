@@ -10,8 +10,10 @@
  * as the transaction origin, see room.ts). A version is recorded:
  *
  * - `save`: after a room saved its file, for every cell whose hash differs from its last recorded
- *   version; and, when a room loads, for every cell that has no version yet (the baseline, so the
- *   state before the first edit can be restored);
+ *   version. A cell's first version is preceded by its baseline, the cell as the room loaded it
+ *   (when it differs), so the state before the first edit can be restored. Baselines are kept
+ *   in memory per room (source and metadata only) and recorded lazily: opening a 2,000-cell
+ *   notebook must not sign and store 2,000 versions before the next client can join;
  * - `run`: when a run of a cell is logged and the cell changed since its last version;
  * - `checkpoint`: a contents checkpoint, or `POST /api/opsbook/history/checkpoint`;
  * - `restore`: `POST /api/opsbook/history/restore` wrote an old version into the room.
@@ -80,6 +82,11 @@ const roomId = (fileId: string) => `json:notebook:${fileId}`;
 export class CellHistory {
   /** `fileId\0cellId` -> users who changed the cell in its room since its last version. */
   private readonly editors = new Map<string, Set<string>>();
+  /** fileId -> the cells as their room loaded them (see the module comment: baselines). */
+  private readonly baselines = new Map<
+    string,
+    Map<string, { source: string; metadata: unknown }>
+  >();
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: CellHistoryOptions) {}
@@ -130,10 +137,25 @@ export class CellHistory {
       }
     };
     room.doc.on('afterTransaction', onTransaction as never);
-    this.note(`baseline of ${room.path}`, () =>
-      this.recordChanged(room.path, 'save', { user: null, onlyNew: true })
-    );
-    return () => room.doc.off('afterTransaction', onTransaction as never);
+    // Cheap: no hashing, no signing (recordCells hashes a baseline only when it is recorded).
+    const baseline = new Map<string, { source: string; metadata: unknown }>();
+    for (const cell of cells.toArray() as { get(key: string): unknown }[]) {
+      const id = cell.get?.('id');
+      if (typeof id === 'string') {
+        const metadata = cell.get('metadata') as { get(key: string): unknown } | undefined;
+        baseline.set(id, {
+          source: String(cell.get('source') ?? ''),
+          metadata: { opsbook: metadata?.get?.('opsbook') }
+        });
+      }
+    }
+    this.baselines.set(room.fileId, baseline);
+    return () => {
+      room.doc.off('afterTransaction', onTransaction as never);
+      if (this.baselines.get(room.fileId) === baseline) {
+        this.baselines.delete(room.fileId);
+      }
+    };
   }
 
   /** Hook: a room saved its file. */
@@ -266,7 +288,7 @@ export class CellHistory {
   private async recordChanged(
     path: string,
     kind: CellVersionKind,
-    options: { user: string | null; cellId?: string; runId?: string; onlyNew?: boolean }
+    options: { user: string | null; cellId?: string; runId?: string }
   ): Promise<LoggedCellVersion[]> {
     const cells = await this.readCells(path);
     if (cells === null) {
@@ -281,38 +303,62 @@ export class CellHistory {
     path: string,
     cells: { fileId: string | null; cells: CurrentCell[] },
     kind: CellVersionKind,
-    options: { user: string | null; cellId?: string; runId?: string; onlyNew?: boolean }
+    options: { user: string | null; cellId?: string; runId?: string }
   ): Promise<{ recorded: LoggedCellVersion[]; unchanged: string[] }> {
     const store = this.options.provenance.store();
     const recorded: LoggedCellVersion[] = [];
     const unchanged: string[] = [];
     const time = new Date().toISOString();
-    for (const cell of cells.cells) {
-      if (options.cellId !== undefined && cell.id !== options.cellId) continue;
-      const last = store.history.latest(path, cell.id);
-      if (last && (options.onlyNew || last.record.version === cell.version)) {
-        unchanged.push(cell.id);
-        continue;
+    const baselines = cells.fileId ? this.baselines.get(cells.fileId) : undefined;
+    // One transaction: one commit (fsync) for the whole batch, not one per version.
+    store.transaction(() => {
+      for (const cell of cells.cells) {
+        if (options.cellId !== undefined && cell.id !== options.cellId) continue;
+        const last = store.history.latest(path, cell.id);
+        if (last && last.record.version === cell.version) {
+          unchanged.push(cell.id);
+          continue;
+        }
+        const loaded = last ? undefined : baselines?.get(cell.id);
+        if (loaded) {
+          // The cell's first version: its state when the room loaded comes first.
+          const [before] = cellsOf({ cells: [{ id: cell.id, ...loaded }] });
+          if (before.version !== cell.version) {
+            recorded.push(
+              store.history.record({
+                format: CELL_VERSION_FORMAT,
+                notebook: { path, fileId: cells.fileId },
+                cellId: cell.id,
+                version: before.version,
+                source: before.source,
+                opsbook: before.opsbook,
+                kind: 'save',
+                authors: [],
+                time
+              })
+            );
+          }
+        }
+        const key = `${cells.fileId}\0${cell.id}`;
+        const seen = [...(this.editors.get(key) ?? [])];
+        const authors = seen.length ? seen : options.user ? [options.user] : [];
+        this.editors.delete(key);
+        recorded.push(
+          store.history.record({
+            format: CELL_VERSION_FORMAT,
+            notebook: { path, fileId: cells.fileId },
+            cellId: cell.id,
+            version: cell.version,
+            source: cell.source,
+            opsbook: cell.opsbook,
+            kind,
+            authors,
+            time,
+            ...(options.runId !== undefined ? { runId: options.runId } : {})
+          })
+        );
       }
-      const key = `${cells.fileId}\0${cell.id}`;
-      const seen = [...(this.editors.get(key) ?? [])];
-      const authors = seen.length ? seen : options.user ? [options.user] : [];
-      this.editors.delete(key);
-      recorded.push(
-        store.history.record({
-          format: CELL_VERSION_FORMAT,
-          notebook: { path, fileId: cells.fileId },
-          cellId: cell.id,
-          version: cell.version,
-          source: cell.source,
-          opsbook: cell.opsbook,
-          kind,
-          authors,
-          time,
-          ...(options.runId !== undefined ? { runId: options.runId } : {})
-        })
-      );
-    }
+    });
     return { recorded, unchanged };
   }
 
