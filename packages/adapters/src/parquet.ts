@@ -15,6 +15,7 @@
  */
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { concatBytes } from './bytes';
+import { loadHyparquet } from './hyparquet';
 import { IngestError } from './errors';
 import { Adapter, IngestContext } from './ingest';
 import { checkMapping, mapRecord, resolveMapping, TableMapping } from './mapping';
@@ -53,33 +54,6 @@ export function parquetFileFromBytes(bytes: Uint8Array): ParquetFile {
       return copy.buffer;
     }
   };
-}
-
-type Hyparquet = typeof import('hyparquet');
-type HyparquetCompressors = typeof import('hyparquet-compressors');
-
-let modules: Promise<[Hyparquet, HyparquetCompressors]> | null = null;
-
-/**
- * Loads hyparquet lazily (it is an ES module: bundlers and Node >= 20.19 load it through this
- * `import()`, which TypeScript emits as `require`). Test runners that cannot `require` ES modules
- * (jest 29) fall back to Node's own loader; in a browser there is no fallback to need.
- */
-function loadHyparquet(): Promise<[Hyparquet, HyparquetCompressors]> {
-  modules ??= Promise.all([import('hyparquet'), import('hyparquet-compressors')]).catch(
-    (error: unknown) => {
-      const nodeModule = globalThis.process?.getBuiltinModule?.('module');
-      if (!nodeModule) {
-        throw error;
-      }
-      const load = nodeModule.createRequire(__filename);
-      return [
-        load('hyparquet') as Hyparquet,
-        load('hyparquet-compressors') as HyparquetCompressors
-      ];
-    }
-  );
-  return modules;
 }
 
 const NS_PER_DAY = 86_400_000_000_000n;

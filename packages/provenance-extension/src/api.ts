@@ -12,7 +12,13 @@
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
-import type { LineageGraph, ProvDocument, RunRecord, StampedRunRecord } from '@opsbook/provenance';
+import type {
+  LineageGraph,
+  ProvDocument,
+  ReplayView,
+  RunRecord,
+  StampedRunRecord
+} from '@opsbook/provenance';
 
 /** One entry of the run log, as the server returns it. */
 export interface LoggedRun {
@@ -23,22 +29,7 @@ export interface LoggedRun {
   record: StampedRunRecord;
 }
 
-/** A replay as the server recorded it. */
-export interface ReplayView {
-  runId: string;
-  auditSeq: number;
-  user: string;
-  time: string;
-  /** Decided by the server: the replay's hash equals the recorded one. */
-  reproduced: boolean;
-  hash: string;
-  recordedHash: string;
-  rows: number;
-  recordedRows: number;
-  durationMs: number;
-  diverged: Record<string, unknown> | null;
-  rationale: string | null;
-}
+export type { ReplayView };
 
 /** What a client reports about a replay. */
 export interface ReplaySubmission {

@@ -10,6 +10,7 @@ export {
 export * from './result-hash';
 export * from './run-record';
 export * from './run-summary';
+export * from './replay-view';
 export * from './sql-tokens';
 export * from './nondeterminism';
 export * from './lineage';

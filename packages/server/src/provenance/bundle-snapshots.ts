@@ -10,30 +10,11 @@
  */
 import * as fs from 'node:fs';
 
+import { loadHyparquet } from '@opsbook/adapters/lib/hyparquet';
 import { canonicalCells, cellsHash, SnapshotHasher } from '@opsbook/catalog/lib/canonical';
 import { TABLES, type TableName } from '@opsbook/telemetry-schema';
 
 import type { MemberLocation } from './bundle-format';
-
-type Hyparquet = typeof import('hyparquet');
-type Compressors = typeof import('hyparquet-compressors');
-
-let modules: Promise<[Hyparquet, Compressors]> | null = null;
-
-/** hyparquet is an ES module: `import()`, else Node's loader (as @opsbook/adapters does). */
-function loadHyparquet(): Promise<[Hyparquet, Compressors]> {
-  modules ??= Promise.all([import('hyparquet'), import('hyparquet-compressors')]).catch(
-    (error: unknown) => {
-      const nodeModule = globalThis.process?.getBuiltinModule?.('module');
-      if (!nodeModule) {
-        throw error;
-      }
-      const load = nodeModule.createRequire(__filename);
-      return [load('hyparquet') as Hyparquet, load('hyparquet-compressors') as Compressors];
-    }
-  );
-  return modules;
-}
 
 const NS_PER_DAY = 86_400_000_000_000n;
 

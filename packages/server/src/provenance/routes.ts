@@ -23,6 +23,7 @@
  * a rationale (`X-Opsbook-Rationale` header, or the body's `rationale`), kept in the audit entry.
  */
 import { AUDIT_ACTIONS, type AuditAction } from '@opsbook/provenance/lib/audit-log';
+import type { ReplayView } from '@opsbook/provenance/lib/replay-view';
 
 import type { CatalogReader } from '../catalog/reader';
 import { Errors, OpsbookError } from '../errors';
@@ -49,23 +50,7 @@ export interface ProvenanceRoutesOptions {
   onRunRecorded?: (user: string, run: StoredRun) => void;
 }
 
-/** One replay of a run, as recorded in the audit trail. */
-export interface ReplayView {
-  runId: string;
-  /** Seq of the `replay` entry in the audit log. */
-  auditSeq: number;
-  user: string;
-  time: string;
-  /** The replay's result hash equals the recorded one (decided by the server). */
-  reproduced: boolean;
-  hash: string;
-  recordedHash: string;
-  rows: number;
-  recordedRows: number;
-  durationMs: number;
-  diverged: Record<string, unknown> | null;
-  rationale: string | null;
-}
+export type { ReplayView };
 
 /** Default and largest `limit` of the list routes. */
 const DEFAULT_LIMIT = 1000;
