@@ -1,6 +1,6 @@
 /**
  * hyparquet, loaded once and lazily: the Parquet adapter and the server's bundle verifier (which
- * re-derives snapshot ids from Parquet rows) both read Parquet with it.
+ * re-derives snapshot ids from Parquet rows) both read Parquet with it, with the same parsers.
  */
 type Hyparquet = typeof import('hyparquet');
 type HyparquetCompressors = typeof import('hyparquet-compressors');
@@ -28,3 +28,16 @@ export function loadHyparquet(): Promise<[Hyparquet, HyparquetCompressors]> {
   );
   return modules;
 }
+
+const NS_PER_DAY = 86_400_000_000_000n;
+
+/**
+ * hyparquet parsers giving timestamps and dates as Unix nanoseconds (bigint), as the canonical
+ * schema and the catalog's content hashes expect (hyparquet's default, `Date`, drops sub-ms digits).
+ */
+export const PARSERS = {
+  timestampFromMilliseconds: (millis: bigint) => millis * 1_000_000n,
+  timestampFromMicroseconds: (micros: bigint) => micros * 1_000n,
+  timestampFromNanoseconds: (nanos: bigint) => nanos,
+  dateFromDays: (days: number) => BigInt(days) * NS_PER_DAY
+};

@@ -15,7 +15,7 @@
  */
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { concatBytes } from './bytes';
-import { loadHyparquet } from './hyparquet';
+import { loadHyparquet, PARSERS } from './hyparquet';
 import { IngestError } from './errors';
 import { Adapter, IngestContext } from './ingest';
 import { checkMapping, mapRecord, resolveMapping, TableMapping } from './mapping';
@@ -55,16 +55,6 @@ export function parquetFileFromBytes(bytes: Uint8Array): ParquetFile {
     }
   };
 }
-
-const NS_PER_DAY = 86_400_000_000_000n;
-
-/** Timestamps and dates as Unix nanoseconds (hyparquet's default, `Date`, drops sub-ms digits). */
-const PARSERS = {
-  timestampFromMilliseconds: (millis: bigint) => millis * 1_000_000n,
-  timestampFromMicroseconds: (micros: bigint) => micros * 1_000n,
-  timestampFromNanoseconds: (nanos: bigint) => nanos,
-  dateFromDays: (days: number) => BigInt(days) * NS_PER_DAY
-};
 
 async function bufferWhole(chunks: AsyncIterable<Uint8Array>, limit: number): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];

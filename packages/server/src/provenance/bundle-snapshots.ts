@@ -10,21 +10,11 @@
  */
 import * as fs from 'node:fs';
 
-import { loadHyparquet } from '@opsbook/adapters/lib/hyparquet';
+import { loadHyparquet, PARSERS } from '@opsbook/adapters/lib/hyparquet';
 import { canonicalCells, cellsHash, SnapshotHasher } from '@opsbook/catalog/lib/canonical';
 import { TABLES, type TableName } from '@opsbook/telemetry-schema';
 
 import type { MemberLocation } from './bundle-format';
-
-const NS_PER_DAY = 86_400_000_000_000n;
-
-/** Timestamps as Unix nanoseconds (bigint), as the catalog's canonical cells expect. */
-const PARSERS = {
-  timestampFromMilliseconds: (millis: bigint) => millis * 1_000_000n,
-  timestampFromMicroseconds: (micros: bigint) => micros * 1_000n,
-  timestampFromNanoseconds: (nanos: bigint) => nanos,
-  dateFromDays: (days: number) => BigInt(days) * NS_PER_DAY
-};
 
 /** What was derived from a snapshot member. */
 export interface DerivedSnapshot {
