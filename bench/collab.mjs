@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Collaboration server benchmark: Opsbook's server (journals every update before relaying and
- * applying it, and moves the journal into SQLite once per event-loop turn) against the reference
+ * applying it, and moves the journal into SQLite every 50 ms) against the reference
  * `@y/websocket-server` 0.1.1 (in memory, no persistence), both measured in this run on this
  * machine.
  *

@@ -9,7 +9,12 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 
 import { encodeRecord, JOURNAL_FILE, parseJournal } from '../src/collaboration/journal';
-import { CollabStore, STORE_FILE } from '../src/collaboration/store';
+import {
+  CollabStore,
+  DRAIN_DELAY_MS,
+  DRAIN_MAX_PENDING,
+  STORE_FILE
+} from '../src/collaboration/store';
 import { createLogger } from '../src/log';
 import { tempDir } from './helpers';
 
@@ -49,22 +54,45 @@ describe('collaboration journal', () => {
     store.close();
   });
 
-  it('moves appended updates into SQLite after the event-loop turn', async () => {
+  it('moves appended updates into SQLite in one batch, DRAIN_DELAY_MS after the first', async () => {
     const dir = tempDir('opsbook-journal-');
     const store = CollabStore.open(dir, log);
     store.appendUpdate(ROOM, 1, 'ana', update(1));
-    store.appendUpdate(ROOM, 2, 'ben', update(2));
     const db = new Database(path.join(dir, STORE_FILE), { readonly: true });
     const rows = (): number =>
       (db.prepare('SELECT COUNT(*) AS n FROM updates').get() as { n: number }).n;
-    expect(rows()).toBe(0);
     await new Promise(resolve => setImmediate(resolve));
+    // Not after the turn: later updates join the batch.
+    expect(rows()).toBe(0);
+    store.appendUpdate(ROOM, 2, 'ben', update(2));
+    await new Promise(resolve => setTimeout(resolve, DRAIN_DELAY_MS + 20));
     expect(rows()).toBe(2);
     db.close();
     expect(store.readRoom(ROOM).updates.map(u => [u.seq, u.user])).toEqual([
       [1, 'ana'],
       [2, 'ben']
     ]);
+    store.close();
+  });
+
+  it('drains after the turn once DRAIN_MAX_PENDING updates wait, and readers never wait', async () => {
+    const dir = tempDir('opsbook-journal-');
+    const store = CollabStore.open(dir, log);
+    const db = new Database(path.join(dir, STORE_FILE), { readonly: true });
+    const rows = (): number =>
+      (db.prepare('SELECT COUNT(*) AS n FROM updates').get() as { n: number }).n;
+    for (let i = 1; i <= DRAIN_MAX_PENDING; i++) {
+      store.appendUpdate(ROOM, i, 'ana', update(i));
+    }
+    expect(rows()).toBe(0);
+    // Well before DRAIN_DELAY_MS: the full batch did not wait for the timer.
+    await new Promise(resolve => setTimeout(resolve, 5));
+    expect(rows()).toBe(DRAIN_MAX_PENDING);
+    // A reader of the log sees an update appended a moment ago (it drains first).
+    store.appendUpdate(ROOM, DRAIN_MAX_PENDING + 1, 'ana', update(0));
+    expect(store.readRoom(ROOM).updates).toHaveLength(DRAIN_MAX_PENDING + 1);
+    expect(rows()).toBe(DRAIN_MAX_PENDING + 1);
+    db.close();
     store.close();
   });
 

@@ -22,6 +22,7 @@
  * only: a room loaded after a restart drops a stale key and checks the file again.
  */
 import { createHash } from 'node:crypto';
+import { statSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
@@ -29,6 +30,7 @@ import type { ContentsStore } from '../contents/store';
 import { serializeNotebook } from '../contents/notebook';
 import type { Logger } from '../log';
 import type { DocumentCodec } from './codec';
+import type { DiskPoller } from './disk-poll';
 import { REPLAY_ORIGIN, Room, SERVER_ORIGIN } from './room';
 import type { CollabStore } from './store';
 import { CONFLICT_STATE_KEY, type ConflictState, SaveStatus } from './protocol';
@@ -38,7 +40,6 @@ import { yjs } from './yjs';
 export interface DocumentRoomLimits {
   compactAfterUpdates: number;
   autosaveDelayMs: number;
-  diskPollMs: number;
   maxAwarenessBytes: number;
 }
 
@@ -50,6 +51,8 @@ export interface DocumentRoomOptions {
   store: CollabStore;
   contents: ContentsStore;
   limits: DocumentRoomLimits;
+  /** Checks the file every `collabDiskPollMs`, in turn with the other rooms. */
+  poller: DiskPoller;
   log: Logger;
   /** Called when the last peer leaves (the manager schedules eviction). */
   onEmpty: (room: DocumentRoom) => void;
@@ -77,6 +80,9 @@ export interface Conflict {
   savedCopy: string;
 }
 
+/** A disk check resolves the file's real path afresh at least this often (see `statFile`). */
+const RESOLVE_EVERY = 20;
+
 /** A file-backed room (see the file comment). */
 export class DocumentRoom extends Room {
   readonly fileId: string;
@@ -91,8 +97,10 @@ export class DocumentRoom extends Room {
   private saving: Promise<unknown> = Promise.resolve();
   private autosaveTimer: NodeJS.Timeout | null = null;
   private firstUnsavedAt = 0;
-  private readonly pollTimer: NodeJS.Timeout;
+  private readonly stopPolling: () => void;
   private polling = false;
+  /** The real path `statFile` last resolved, for which API path, and how often it was used. */
+  private real: { apiPath: string; real: string; uses: number } | null = null;
 
   private constructor(options: DocumentRoomOptions, seq: number, diskHash: string | null) {
     super({
@@ -106,8 +114,7 @@ export class DocumentRoom extends Room {
     this.seq = seq;
     this.snapshotSeq = seq;
     this.diskHash = diskHash;
-    this.pollTimer = setInterval(() => void this.checkDisk(), options.limits.diskPollMs);
-    this.pollTimer.unref();
+    this.stopPolling = options.poller.add(() => this.checkDisk());
   }
 
   /** Loads a room (see the file comment). Throws `RoomLoadError`. */
@@ -217,7 +224,7 @@ export class DocumentRoom extends Room {
 
   /** Saves if dirty, compacts, and frees the room (idle eviction, shutdown). */
   async flushAndDispose(): Promise<void> {
-    clearInterval(this.pollTimer);
+    this.stopPolling();
     this.clearAutosave();
     if (this.dirty && !this.conflict) {
       await this.save();
@@ -230,7 +237,7 @@ export class DocumentRoom extends Room {
   }
 
   override dispose(): void {
-    clearInterval(this.pollTimer);
+    this.stopPolling();
     this.clearAutosave();
     super.dispose();
   }
@@ -352,8 +359,7 @@ export class DocumentRoom extends Room {
   private async changedOnDiskUnnoticed(): Promise<'none' | 'conflict' | 'reloaded'> {
     const apiPath = this.path;
     try {
-      const real = await this.opts.contents.resolveExisting(apiPath.split('/'));
-      const stat = await fs.stat(real);
+      const stat = await this.statFile(apiPath);
       if (`${stat.mtime.toISOString()}|${stat.size}` === this.diskStamp) {
         return 'none';
       }
@@ -377,8 +383,7 @@ export class DocumentRoom extends Room {
     try {
       await this.saving;
       const apiPath = this.path;
-      const real = await this.opts.contents.resolveExisting(apiPath.split('/'));
-      const stat = await fs.stat(real);
+      const stat = await this.statFile(apiPath);
       if (`${stat.mtime.toISOString()}|${stat.size}` === this.diskStamp) {
         return;
       }
@@ -392,6 +397,30 @@ export class DocumentRoom extends Room {
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * The file's stat. Resolving the real path (symlinks, the root check) is most of a check's cost,
+   * so it is kept and redone when the path changed (rename), when the stat fails (the file was
+   * replaced or removed) and every `RESOLVE_EVERY` uses (a symlink retargeted in place). Only the
+   * stat goes through the cached path: reading the file resolves it afresh.
+   *
+   * The stat through the cached path is synchronous: on a local disk it takes ~2 us, where the
+   * thread-pool round trip of `fs.promises.stat` costs ~40 us of CPU, on a server that checks
+   * every open room's file every few seconds. (A notebook directory on a hung network mount
+   * would stall the server either way: the thread pool's four threads block on it at once.)
+   */
+  private async statFile(apiPath: string): Promise<Stats> {
+    const cached = this.real;
+    if (cached && cached.apiPath === apiPath && ++cached.uses < RESOLVE_EVERY) {
+      const stat = statSync(cached.real, { throwIfNoEntry: false });
+      if (stat) {
+        return stat;
+      }
+    }
+    const real = await this.opts.contents.resolveExisting(apiPath.split('/'));
+    this.real = { apiPath, real, uses: 0 };
+    return fs.stat(real);
   }
 
   private async onDiskChanged(content: unknown, hash: string): Promise<void> {

@@ -4,7 +4,7 @@
  * An incoming update must be durable before anyone sees it. Committing it to SQLite directly
  * costs a B-tree insert, two or three WAL writes and a handful of lock calls per update, on the
  * path between a keystroke and the other users' screens. Appending it here costs ONE `write()`
- * of one record; the store then moves the records of each event-loop turn into SQLite in one
+ * of one record; the store then moves the records of the last `DRAIN_DELAY_MS` into SQLite in one
  * transaction, after the update was relayed, and empties the journal (`CollabStore.drain`).
  *
  * Durability is the same as SQLite's with `synchronous=NORMAL`: once `append` returns the record

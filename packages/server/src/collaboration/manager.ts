@@ -19,6 +19,7 @@ import type { Logger } from '../log';
 import { identityOf, type User, canWrite } from '../users';
 import { DocumentCodec, fileCodec, NotebookStateHook, notebookCodec } from './codec';
 import { Connection } from './connection';
+import { DiskPoller } from './disk-poll';
 import { DocumentRoom, RoomLoadError } from './document-room';
 import { Forks } from './forks';
 import { CloseCode, SessionCloseReason, sessionCloseReason } from './protocol';
@@ -62,10 +63,13 @@ export class Collaboration {
   private readonly unloading = new Map<string, Promise<void>>();
   private readonly wss: WebSocketServer;
   private readonly codecs: Record<'notebook' | 'file', DocumentCodec>;
+  /** Checks every document room's file in turn (see `disk-poll.ts`). */
+  private readonly poller: DiskPoller;
   private closed = false;
 
   constructor(private readonly options: CollaborationOptions) {
     this.store = CollabStore.open(options.stateDir, options.log);
+    this.poller = new DiskPoller(options.config.collabDiskPollMs);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.config.collabMaxMessageBytes
@@ -133,9 +137,9 @@ export class Collaboration {
         limits: {
           compactAfterUpdates: limits.collabCompactAfterUpdates,
           autosaveDelayMs: limits.collabAutosaveDelayMs,
-          diskPollMs: limits.collabDiskPollMs,
           maxAwarenessBytes: limits.collabMaxAwarenessBytes
         },
+        poller: this.poller,
         onEmpty: room => this.scheduleEviction(room),
         onSaved: room => this.options.onDocumentSaved?.(room)
       }).then(room => {
@@ -195,6 +199,7 @@ export class Collaboration {
       }
     }
     this.rooms.clear();
+    this.poller.stop();
     for (const ws of this.wss.clients) {
       ws.terminate();
     }
