@@ -119,7 +119,8 @@ export interface ServerConfig {
    * reference server); continuous typing still saves every 10x this at most. */
   collabAutosaveDelayMs: number;
   /** How often an open room checks its file for changes made outside (git checkout, another
-   * editor): often enough to notice within a few seconds, rare enough to cost nothing. */
+   * editor): often enough to notice within a few seconds. One scheduler checks the rooms in turn,
+   * spread over this period (`collaboration/disk-poll.ts`), so many open rooms never check at once. */
   collabDiskPollMs: number;
   /** In-memory forks (named forks and timeline views) per document room: each holds a copy of
    * the document, so a client opening the timeline in a loop cannot exhaust memory. */

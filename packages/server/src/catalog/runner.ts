@@ -9,8 +9,6 @@
  * Aborts (client gone, body over `maxBytes`) are posted to the worker, which fails the ingest so
  * `Catalog.ingest` cleans up; the job's slot is released only when the worker has exited.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 
@@ -22,19 +20,12 @@ import type {
   ToWorker,
   WorkerJob
 } from './protocol';
+import { workerFile } from '../worker-file';
 
 /** Bytes posted to the worker and not yet consumed before the body is paused. */
 const HIGH_WATER = 8 * 1024 * 1024;
 /** ...and resumed below this. */
 const LOW_WATER = 2 * 1024 * 1024;
-
-/** Where the compiled worker is: beside this file, or in `lib/` when running from `src/` (tests). */
-function workerFile(): string {
-  const here = path.join(__dirname, 'ingest-worker.js');
-  return fs.existsSync(here)
-    ? here
-    : path.resolve(__dirname, '..', '..', 'lib', 'catalog', 'ingest-worker.js');
-}
 
 /** A failed ingest as a thrown error. */
 export class IngestFailed extends Error {
@@ -114,7 +105,7 @@ export class IngestRunner {
     }
     options.onStart?.();
     return new Promise<IngestOutcome>((resolve, reject) => {
-      const worker = new Worker(workerFile(), { workerData: job });
+      const worker = new Worker(workerFile(__dirname, 'ingest-worker'), { workerData: job });
       let outcome: IngestOutcome | null = null;
       let failure: IngestFailure | null = null;
       let abortSent = false;

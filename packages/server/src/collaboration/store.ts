@@ -24,7 +24,8 @@
  * update; opening the store inserts what a dead process left in the journal (see
  * `JOURNAL_CLEAR_BYTES` for when it is emptied). `synchronous=NORMAL`
  * in WAL mode does not fsync each commit, so a power cut may lose the last updates (the database
- * stays consistent, and a torn journal record is ignored with a warning).
+ * stays consistent, and a torn journal record is ignored with a warning). WAL checkpoints, the
+ * only fsyncs, run in a worker thread (`checkpoint.ts`).
  */
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -33,6 +34,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 
 import type { Logger } from '../log';
+import { Checkpointer } from './checkpoint';
 import { JOURNAL_FILE, JournalRecord, UpdateJournal } from './journal';
 
 /** One logged update. */
@@ -92,9 +94,13 @@ export class CollabStore {
   /** `pathOf` answers (file id -> path or null); cleared by `renamePath`, the only writer. */
   private readonly paths = new Map<string, string | null>();
 
-  private constructor(db: Database.Database, journalFile: string, log: Logger) {
+  /** Runs the WAL checkpoints in a worker thread, from the first drain on (`checkpoint.ts`). */
+  private readonly checkpointer: Checkpointer;
+
+  private constructor(db: Database.Database, file: string, journalFile: string, log: Logger) {
     this.db = db;
     this.log = log;
+    this.checkpointer = new Checkpointer(db, file, log);
     this.stmt = this.prepare();
     const { journal, records } = UpdateJournal.open(journalFile, log);
     this.journal = journal;
@@ -134,7 +140,7 @@ export class CollabStore {
       }
       db = openDatabase(file);
     }
-    return new CollabStore(db, journal, log);
+    return new CollabStore(db, file, journal, log);
   }
 
   private prepare() {
@@ -305,6 +311,7 @@ export class CollabStore {
     }
     const rows = this.pending;
     this.pending = [];
+    this.checkpointer.start();
     try {
       this.db.transaction(() => {
         for (const r of rows) {
@@ -387,6 +394,11 @@ export class CollabStore {
     this.stmt.putRoomInfo.run(room, diskHash, dirty ? 1 : 0);
   }
 
+  /** Checkpoints so far by the checkpoint thread (tests and benchmarks). */
+  get checkpoints(): { running: boolean; checkpoints: number; frames: number } {
+    return { running: this.checkpointer.running, ...this.checkpointer.stats };
+  }
+
   /** Drains the journal and closes the database (checkpointing the WAL). */
   close(): void {
     if (this.db.open) {
@@ -395,6 +407,7 @@ export class CollabStore {
         this.drainTimer = null;
       }
       this.drain();
+      this.checkpointer.close();
       this.db.close();
       this.journal.close();
     }
@@ -406,6 +419,8 @@ function openDatabase(file: string): Database.Database {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // After a checkpoint lets the WAL restart, its file is cut back to this size.
+    db.pragma('journal_size_limit = 67108864');
     db.exec(SCHEMA);
     // Reads the schema back: a damaged file fails here rather than on the first edit.
     const check = db.pragma('quick_check', { simple: true });

@@ -4,9 +4,7 @@
  * dies. `stream` writes a slice into an HTTP response with backpressure; `describe` reads an
  * Arrow IPC file's columns and time range.
  */
-import * as fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { OpsbookError } from '../errors';
@@ -20,14 +18,7 @@ import type {
 } from './arrow-protocol';
 import type { EngineOptions } from './engine';
 import type { IpcDescription } from './ipcfile';
-
-/** Where the compiled worker is: beside this file, or in `lib/` when running from `src/` (tests). */
-function workerFile(): string {
-  const here = path.join(__dirname, 'arrow-worker.js');
-  return fs.existsSync(here)
-    ? here
-    : path.resolve(__dirname, '..', '..', 'lib', 'datasets', 'arrow-worker.js');
-}
+import { workerFile } from '../worker-file';
 
 /** What one pending request does with the worker's messages. */
 interface Pending {
@@ -164,7 +155,7 @@ export class ArrowStreams {
       return this.worker;
     }
     const workerData: ArrowWorkerData = { engine: this.options.engine };
-    const worker = new Worker(workerFile(), { workerData });
+    const worker = new Worker(workerFile(__dirname, 'arrow-worker'), { workerData });
     // The worker must not keep a server that is closing alive.
     worker.unref();
     worker.on('message', (message: FromArrowWorker) =>

@@ -5,12 +5,11 @@
  * large bundle takes seconds. Started by `runBundleJob` with the job as `workerData`; posts one
  * `BundleJobAnswer` and exits.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 
 import type { ImportResult, ImportTarget } from './bundle-import';
 import type { BundleReport } from './bundle-verify';
+import { workerFile } from '../worker-file';
 
 /** What the worker is asked to do. */
 export interface BundleJob {
@@ -53,18 +52,12 @@ if (parentPort && (workerData as { bundleJob?: BundleJob } | null)?.bundleJob) {
   );
 }
 
-/** Where the compiled worker is: beside this file, or in `lib/` when running from `src/` (tests). */
-function workerFile(): string {
-  const here = path.join(__dirname, 'bundle-worker.js');
-  return fs.existsSync(here)
-    ? here
-    : path.resolve(__dirname, '..', '..', 'lib', 'provenance', 'bundle-worker.js');
-}
-
 /** Runs `job` in a fresh worker and resolves with its answer. */
 export function runBundleJob(job: BundleJob): Promise<BundleJobAnswer> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerFile(), { workerData: { bundleJob: job } });
+    const worker = new Worker(workerFile(__dirname, 'bundle-worker'), {
+      workerData: { bundleJob: job }
+    });
     let answered = false;
     worker.once('message', (answer: BundleJobAnswer) => {
       answered = true;
