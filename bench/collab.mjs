@@ -324,8 +324,8 @@ function mergeRuns(runs) {
  *   ref cold:  the reference has no files: a client holding the document connects to an empty
  *              room in which a client already waits; timed until the waiting client has it.
  *   join:      a second client joins the loaded room (same thing on both servers).
- * Then edit latency in that room (writer + 1 observer), long enough that ours compacts once
- * (every `collabCompactAfterUpdates` = 1000 updates), since that happens while typing.
+ * Then edit latency in that room (writer + 1 observer) over more than 1,000 edits: ours has a
+ * compaction due (every `collabCompactAfterUpdates` = 1000 updates), which waits for a pause.
  */
 async function bigNotebook(ours, ref) {
   progress(`${P.bigCells}-cell notebook: open and join`);
@@ -428,7 +428,8 @@ async function bigNotebook(ours, ref) {
  * Part 4: `edits` one-character inserts into cell 0 of a 10-cell notebook (one update message
  * each, up to 2,000 in flight), until an observer has them all. Ours runs with compaction
  * effectively off (`collabCompactAfterUpdates` 10^9) to see the whole log, then closes (which
- * compacts: `DocumentRoom.flushAndDispose`); a second run uses the default (compact every 1,000).
+ * compacts: `DocumentRoom.flushAndDispose`); a second run uses the default (compaction due every
+ * 1,000 updates; this ingest never pauses, so it runs every 10,000).
  * Our per-connection limit (200 messages/s) is raised for these runs only: it would otherwise
  * close a client sending this fast.
  */
@@ -515,7 +516,7 @@ async function main() {
   const concat = {
     ours: await ours.call('concatProbe'),
     ref: await ref.call('concatProbe'),
-    clients: concatProbe()
+    clients: { ms: concatProbe(), fastPath: null }
   };
   const lat = await part('latency', () => latencyOneDocument(ours, ref));
   const big = await part('big notebook', () => bigNotebook(ours, ref));

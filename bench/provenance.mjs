@@ -12,15 +12,17 @@
  * 1. Overhead per run. A query producing N rows of (timestamp, service VARCHAR, duration DOUBLE,
  *    status INTEGER) on DuckDB-WASM in Node (the `eh` build the app runs, one thread), as the
  *    kernel runs it; then what the recorder adds: hashing the FULL result (`ResultHasher`, the
- *    canonical `opsbook.result.v1` hash; with the pure-TS SHA-256 the browser uses, and with
- *    node:crypto's), building the `RunRecord` and POSTing it to a real server's signed run log.
+ *    canonical `opsbook.result.v1` hash; with the browser's default SHA-256, WebAssembly from
+ *    hash-wasm, with its pure-TS fallback, and with node:crypto's), building the `RunRecord` and
+ *    POSTing it to a real server's signed run log.
  *    Medians of --runs samples; the share is (hash + record) / query time.
  * 2. Replay of the example notebook. Every telemetry cell of examples/checkout-incident.ipynb is
  *    run and recorded against a real server on a catalog of the generated example data (as the
  *    app does: slices fetched over HTTP, snapshot ids from the server); then every recorded run is
- *    replayed as `replayRun` does it (`queryPinned` on the recorded snapshots, full hash, the
- *    replay POSTed to the server), on a fresh engine (cold: slices fetched again) and again on the
- *    same engine (warm), next to the original runs (cold kernel, and warm).
+ *    replayed as `replayRun` does it (`queryPinned` on the recorded snapshots, full hash with the
+ *    default SHA-256, the replay POSTed to the server), on a fresh engine (cold: slices fetched
+ *    again) and again on the same engine (warm), next to the original runs (cold kernel, and
+ *    warm).
  *
  * Also the `provenance` part of `npm run bench` (bench/run.mjs).
  */
@@ -100,7 +102,16 @@ const resultSql = n =>
 
 /** Part 1: overhead per run, per result size. */
 async function overhead({ sizes, runs, work }) {
-  const { createNodeEngine, hashArrowTable, buildRunRecord } = libs();
+  const { createNodeEngine, hashArrowTable, buildRunRecord, createSha256, loadFastSha256, Sha256 } =
+    libs();
+  await loadFastSha256();
+  // The three SHA-256s a result hash can use: the browser's default (WebAssembly, hash-wasm),
+  // its TypeScript fallback, and node:crypto (what the server uses).
+  const hashWith = {
+    wasm: { createHash: () => createSha256() },
+    ts: { createHash: () => new Sha256() },
+    native: { createHash: () => createHash('sha256') }
+  };
   const { server, post } = await startServer(work, path.join(work, 'catalog-empty'));
   const engine = await createNodeEngine({ settings: { memoryLimit: '3GB', queryTimeoutMs: 0 } });
   const rows = [];
@@ -108,8 +119,9 @@ async function overhead({ sizes, runs, work }) {
   try {
     // One untimed pass first: JIT, the run log's SQLite and the instance key are set up once.
     const warmup = await engine.query(resultSql(1000));
-    const warmDigest = hashArrowTable(warmup.table);
-    hashArrowTable(warmup.table, { createHash: () => createHash('sha256') });
+    const warmDigest = hashArrowTable(warmup.table, hashWith.wasm);
+    hashArrowTable(warmup.table, hashWith.ts);
+    hashArrowTable(warmup.table, hashWith.native);
     await post('runs', {
       ...buildRunRecord({
         cell: { id: 'bench-warmup', source: resultSql(1000) },
@@ -120,7 +132,7 @@ async function overhead({ sizes, runs, work }) {
       durationMs: 1
     });
     for (const n of sizes) {
-      const samples = { query: [], hashTs: [], hashNative: [], record: [], bytes: 0 };
+      const samples = { query: [], hashWasm: [], hashTs: [], hashNative: [], record: [], bytes: 0 };
       const count = n >= 1e7 ? Math.min(runs, 3) : runs;
       for (let r = 0; r < count; r++) {
         log(`provenance: ${n.toLocaleString('en')} rows, sample ${r + 1}/${count}`);
@@ -128,13 +140,16 @@ async function overhead({ sizes, runs, work }) {
         const result = await engine.query(resultSql(n));
         samples.query.push(performance.now() - t0);
         t0 = performance.now();
-        const digest = hashArrowTable(result.table);
+        const digest = hashArrowTable(result.table, hashWith.wasm);
+        samples.hashWasm.push(performance.now() - t0);
+        t0 = performance.now();
+        const ts = hashArrowTable(result.table, hashWith.ts);
         samples.hashTs.push(performance.now() - t0);
         t0 = performance.now();
-        const native = hashArrowTable(result.table, { createHash: () => createHash('sha256') });
+        const native = hashArrowTable(result.table, hashWith.native);
         samples.hashNative.push(performance.now() - t0);
-        if (native.hash !== digest.hash) {
-          throw new Error('node:crypto and the TS SHA-256 gave different result hashes');
+        if (native.hash !== digest.hash || ts.hash !== digest.hash) {
+          throw new Error('the WebAssembly, TS and node:crypto SHA-256s gave different hashes');
         }
         t0 = performance.now();
         const record = buildRunRecord({
@@ -149,6 +164,7 @@ async function overhead({ sizes, runs, work }) {
         samples.bytes = result.table.batches.reduce((s, b) => s + b.data.byteLength, 0);
       }
       const q = median(samples.query);
+      const hw = median(samples.hashWasm);
       const h = median(samples.hashTs);
       const hn = median(samples.hashNative);
       const rec = median(samples.record);
@@ -156,17 +172,20 @@ async function overhead({ sizes, runs, work }) {
       rows.push([
         n.toLocaleString('en'),
         ms(q),
+        ms(hw),
         ms(h),
         ms(hn),
         ms(rec),
+        pct(hw + rec),
         pct(h + rec),
         pct(hn + rec),
-        `${((n * 4) / (h / 1000) / 1e6).toFixed(1)} M cells/s`
+        `${((n * 4) / (hw / 1000) / 1e6).toFixed(1)} M cells/s`
       ]);
       data.push({
         rows: n,
         samples: count,
         queryMs: q,
+        hashWasmMs: hw,
         hashTsMs: h,
         hashNativeMs: hn,
         recordMs: rec
@@ -346,19 +365,22 @@ export async function runProvenance({
       '',
       'A query returning N rows of (timestamp, service, duration DOUBLE, status INTEGER) on ' +
         'DuckDB-WASM in Node, then what the recorder adds: the canonical hash of the full result ' +
-        '(pure-TS SHA-256 as in the browser, and node:crypto), building the run record and ' +
-        "POSTing it to the server's signed run log. Medians; share = (hash + record) / query.",
+        "(with the browser's default SHA-256, WebAssembly from hash-wasm; its pure-TS fallback; " +
+        "and node:crypto), building the run record and POSTing it to the server's signed run " +
+        'log. Medians; share = (hash + record) / query.',
       '',
       table(
         [
           'result rows',
           'query',
+          'hash (WASM SHA-256, the default)',
           'hash (TS SHA-256)',
           'hash (node:crypto)',
           'record + POST',
+          'share (WASM)',
           'share (TS)',
           'share (node:crypto)',
-          'hash rate (TS)'
+          'hash rate (WASM)'
         ],
         over.rows
       ),

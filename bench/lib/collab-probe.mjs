@@ -4,8 +4,23 @@
  * `Symbol.isConcatSpreadable`; once one does (apache-arrow sets it on its Vector, Table and
  * RecordBatch prototypes), every concat in the process takes the generic slow path. yjs'
  * `YEvent.changes` concatenates once per inserted item, so a 2,000-cell insert pays it 2,000
- * times. Kept free of imports so it can run in the server child before anything else.
+ * times. The timing also depends on the process's heap (the probe allocates a growing array), so
+ * `concatFastPath` asks V8 directly. Kept free of imports so it can run in the server child before
+ * anything else.
  */
+
+/**
+ * Whether V8's concat fast path is still on in this process (its "is concat spreadable"
+ * protector is intact): true or false, or null in a process started without
+ * `--allow-natives-syntax` (the server children have it; the benchmark process does not).
+ */
+export function concatFastPath() {
+  try {
+    return new Function('return %IsConcatSpreadableProtector()')();
+  } catch {
+    return null;
+  }
+}
 
 /** ms for 2,000 concats of a growing array with one-element arrays (median of 3). */
 export function concatProbe(n = 2000) {

@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { concatProbe } from './collab-probe.mjs';
+import { concatFastPath, concatProbe } from './collab-probe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -142,7 +142,7 @@ function summarise(profile) {
 let loop = null;
 
 const commands = {
-  concatProbe: async () => concatProbe(),
+  concatProbe: async () => ({ ms: concatProbe(), fastPath: concatFastPath() }),
   loopStart: async () => {
     loop = monitorEventLoopDelay({ resolution: 1 });
     loop.enable();

@@ -9,6 +9,7 @@ import type { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/applica
 import { INotebookTracker } from '@jupyterlab/notebook';
 import { historyIcon } from '@jupyterlab/ui-components';
 import { IDuckDBKernelHooks } from '@opsbook/duckdb-kernel-extension';
+import { loadFastSha256 } from '@opsbook/provenance';
 import type { QueryEngine } from '@opsbook/query-engine';
 import { METADATA_KEY } from '@opsbook/telemetry-cell';
 import { RunLogClient } from './api';
@@ -30,6 +31,8 @@ const recorder: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [IDuckDBKernelHooks, INotebookTracker],
   activate: (_app: JupyterFrontEnd, hooks: IDuckDBKernelHooks, tracker: INotebookTracker) => {
+    // The WebAssembly SHA-256 for result hashes, ready long before the first run ends.
+    void loadFastSha256();
     const client = new RunLogClient();
     const findCell = (cellId: string): RecordedCell | null => {
       let found: RecordedCell | null = null;

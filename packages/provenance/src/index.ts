@@ -1,5 +1,6 @@
 // Browser-safe modules only; the SQLite logs and keys are in `@opsbook/provenance/lib/node`.
 export * from './sha256';
+export * from './fast-sha256';
 export * from './canonical-json';
 export {
   canonicalSchema,

@@ -49,6 +49,7 @@ import {
   type CanonicalField,
   type IncrementalHash
 } from './canonical-arrow';
+import { createSha256 } from './fast-sha256';
 import { Sha256, toHex } from './sha256';
 
 /** The version tag at the start of every encoded result; a new encoding gets a new tag. */
@@ -79,7 +80,7 @@ export class ResultHasher {
 
   /** `createHash` must return a SHA-256 (the digest is only comparable between SHA-256s). */
   constructor(schema: Schema, options: { createHash?: () => IncrementalHash } = {}) {
-    this._hash = options.createHash ? options.createHash() : new Sha256();
+    this._hash = options.createHash ? options.createHash() : createSha256();
     this._sink = new ByteSink(this._hash);
     this._schema = canonicalSchema(schema);
     this._binders = schema.fields.map(f => cellBinder(f.type));

@@ -115,6 +115,10 @@ export interface ServerConfig {
   /** Logged updates per room before they are merged into one snapshot: bounds the log and the
    * replay time of a restart while keeping recent history for the timeline. */
   collabCompactAfterUpdates: number;
+  /** A room due for compaction waits for a pause this long in its updates: folding a big
+   * document into a snapshot takes a synchronous ~10 ms, which nobody should wait for while the
+   * room is busy. A room that never pauses compacts anyway at 10x `collabCompactAfterUpdates`. */
+  collabCompactIdleMs: number;
   /** Autosave delay after the last change while a client has autosave on (1 s, like the
    * reference server); continuous typing still saves every 10x this at most. */
   collabAutosaveDelayMs: number;
@@ -175,6 +179,7 @@ export const DEFAULTS = {
   collabMaxQueuedMessages: 256,
   collabRoomIdleMs: 60_000,
   collabCompactAfterUpdates: 1000,
+  collabCompactIdleMs: 1000,
   collabAutosaveDelayMs: 1000,
   collabDiskPollMs: 3000,
   collabMaxForksPerRoom: 16
@@ -245,6 +250,7 @@ export function resolveConfig(input: ServerConfigInput): ServerConfig {
     'collabMaxQueuedMessages',
     'collabRoomIdleMs',
     'collabCompactAfterUpdates',
+    'collabCompactIdleMs',
     'collabAutosaveDelayMs',
     'collabDiskPollMs',
     'collabMaxForksPerRoom'

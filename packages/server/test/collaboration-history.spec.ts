@@ -120,7 +120,7 @@ describe('collaboration timeline', () => {
   });
 
   it('starts the timeline at the last compaction boundary', async () => {
-    const s = await server({ collabCompactAfterUpdates: 4 });
+    const s = await server({ collabCompactAfterUpdates: 4, collabCompactIdleMs: 1 });
     const { room, sessionId } = await openSession(s.request, 'a.ipynb');
     const a = await connect(s, room, sessionId);
     const b = await connect(s, room, sessionId);

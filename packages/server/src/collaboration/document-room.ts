@@ -39,6 +39,7 @@ import { yjs } from './yjs';
 /** Limits a document room uses (from `ServerConfig`). */
 export interface DocumentRoomLimits {
   compactAfterUpdates: number;
+  compactIdleMs: number;
   autosaveDelayMs: number;
   maxAwarenessBytes: number;
 }
@@ -96,6 +97,7 @@ export class DocumentRoom extends Room {
   private diskStamp = '';
   private saving: Promise<unknown> = Promise.resolve();
   private autosaveTimer: NodeJS.Timeout | null = null;
+  private compactTimer: NodeJS.Timeout | null = null;
   private firstUnsavedAt = 0;
   private readonly stopPolling: () => void;
   private polling = false;
@@ -239,15 +241,14 @@ export class DocumentRoom extends Room {
   override dispose(): void {
     this.stopPolling();
     this.clearAutosave();
+    this.cancelCompaction();
     super.dispose();
   }
 
   protected override persist(update: Uint8Array, user: string): () => void {
     const seq = ++this.seq;
     this.opts.store.appendUpdate(this.id, seq, user, update);
-    if (this.seq - this.snapshotSeq >= this.opts.limits.compactAfterUpdates) {
-      queueMicrotask(() => this.compact());
-    }
+    this.scheduleCompaction();
     return () => this.opts.store.removeUpdate(this.id, seq);
   }
 
@@ -271,7 +272,41 @@ export class DocumentRoom extends Room {
     this.opts.onEmpty(this);
   }
 
+  /**
+   * Compaction is due after `compactAfterUpdates` updates; it then waits for `compactIdleMs`
+   * without updates (the timer restarts with each one), and happens at once after ten times as
+   * many (a room that never pauses). It runs in a microtask or a timer, never before the update
+   * that made it due was relayed.
+   */
+  private scheduleCompaction(): void {
+    const { compactAfterUpdates, compactIdleMs } = this.opts.limits;
+    const pending = this.seq - this.snapshotSeq;
+    if (pending < compactAfterUpdates) {
+      return;
+    }
+    if (pending >= 10 * compactAfterUpdates) {
+      this.cancelCompaction();
+      queueMicrotask(() => this.compact());
+    } else if (this.compactTimer !== null) {
+      this.compactTimer.refresh();
+    } else {
+      this.compactTimer = setTimeout(() => {
+        this.compactTimer = null;
+        this.compact();
+      }, compactIdleMs);
+      this.compactTimer.unref();
+    }
+  }
+
+  private cancelCompaction(): void {
+    if (this.compactTimer !== null) {
+      clearTimeout(this.compactTimer);
+      this.compactTimer = null;
+    }
+  }
+
   private compact(): void {
+    this.cancelCompaction();
     if (this.isDisposed || this.seq <= this.snapshotSeq) {
       return;
     }

@@ -136,6 +136,7 @@ export class Collaboration {
         log: this.options.log,
         limits: {
           compactAfterUpdates: limits.collabCompactAfterUpdates,
+          compactIdleMs: limits.collabCompactIdleMs,
           autosaveDelayMs: limits.collabAutosaveDelayMs,
           maxAwarenessBytes: limits.collabMaxAwarenessBytes
         },
