@@ -6,8 +6,12 @@
 import WebSocket from 'ws';
 import type { YNotebook } from '@jupyter/ydoc';
 
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
 import { yjs } from '../src/collaboration/yjs';
-import { TOKEN } from './helpers';
+import type { ServerConfigInput } from '../src/config';
+import { notebook, startServer, TestServer, TOKEN } from './helpers';
 
 const REMOTE = Symbol('remote');
 
@@ -189,4 +193,40 @@ export async function openSession(
     fileId: body.fileId,
     status: res.status
   };
+}
+
+/**
+ * The servers and peers of one test, closed after it in reverse order:
+ *   const t = new CollabTest();
+ *   afterEach(() => t.closeAll());
+ */
+export class CollabTest {
+  private readonly cleanup: (() => unknown)[] = [];
+
+  /** A server with autosave off (unless overridden) and `a.ipynb`: one cell, source `v0`. */
+  async server(overrides: Partial<ServerConfigInput> = {}): Promise<TestServer> {
+    const s = await startServer({ collabAutosaveDelayMs: 60_000, ...overrides });
+    fs.writeFileSync(path.join(s.notebookDir, 'a.ipynb'), JSON.stringify(notebook('v0')));
+    this.cleanup.push(() => s.close());
+    return s;
+  }
+
+  /** A connected peer in `room`. */
+  async connect(s: TestServer, room: string, sessionId: string): Promise<Peer> {
+    const p = new Peer(s.port, room, sessionId);
+    this.cleanup.push(() => p.dispose());
+    await p.connect();
+    return p;
+  }
+
+  /** Closes `fn` after the test too. */
+  onClose(fn: () => unknown): void {
+    this.cleanup.push(fn);
+  }
+
+  async closeAll(): Promise<void> {
+    for (const fn of this.cleanup.splice(0).reverse()) {
+      await fn();
+    }
+  }
 }

@@ -3,34 +3,18 @@
  * a big document stalls the server for ~10 ms), but at the first pause after
  * `collabCompactAfterUpdates`, or at once after ten times that for a room that never pauses.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import { notebook, startServer, TestServer } from './helpers';
-import { openSession, Peer, until } from './collab-client';
+import type { TestServer } from './helpers';
+import { CollabTest, openSession, Peer, until } from './collab-client';
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) {
-    await fn();
-  }
-});
-
-async function server(overrides: Record<string, number>): Promise<TestServer> {
-  const s = await startServer({ collabAutosaveDelayMs: 60_000, ...overrides });
-  fs.writeFileSync(path.join(s.notebookDir, 'a.ipynb'), JSON.stringify(notebook('v0')));
-  cleanup.push(() => s.close());
-  return s;
-}
-
-async function connect(s: TestServer, room: string, sessionId: string): Promise<Peer> {
-  const p = new Peer(s.port, room, sessionId);
-  cleanup.push(() => p.dispose());
-  await p.connect();
-  return p;
-}
+const t = new CollabTest();
+afterEach(() => t.closeAll());
+const server = (overrides = {}): Promise<TestServer> => t.server(overrides);
+const connect = (s: TestServer, room: string, sessionId: string): Promise<Peer> =>
+  t.connect(s, room, sessionId);
 
 /** Logged update rows of `room` (read-only, beside the server's own connection). */
 function updateRows(s: TestServer, room: string): number {

@@ -2,29 +2,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { notebook, startServer, TestServer } from './helpers';
-import { openSession, Peer, until } from './collab-client';
+import type { TestServer } from './helpers';
+import { CollabTest, openSession, Peer, until } from './collab-client';
 
-const cleanup: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) {
-    await fn();
-  }
-});
-
-async function server(overrides = {}): Promise<TestServer> {
-  const s = await startServer({ collabAutosaveDelayMs: 60_000, ...overrides });
-  fs.writeFileSync(path.join(s.notebookDir, 'a.ipynb'), JSON.stringify(notebook('v0')));
-  cleanup.push(() => s.close());
-  return s;
-}
-
-async function connect(s: TestServer, room: string, sessionId: string): Promise<Peer> {
-  const p = new Peer(s.port, room, sessionId);
-  cleanup.push(() => p.dispose());
-  await p.connect();
-  return p;
-}
+const t = new CollabTest();
+afterEach(() => t.closeAll());
+const server = (overrides = {}): Promise<TestServer> => t.server(overrides);
+const connect = (s: TestServer, room: string, sessionId: string): Promise<Peer> =>
+  t.connect(s, room, sessionId);
 
 const source = (p: Peer) => (p.json() as any).cells[0]?.source;
 const sources = (p: Peer) => (p.json() as any).cells.map((c: any) => c.source);
@@ -229,7 +214,7 @@ describe('collaboration forks', () => {
     await new Promise(r => setTimeout(r, 100));
     expect(source(a)).toBe('root');
     const gone = new Peer(s.port, plain.fork_roomid, sessionId);
-    cleanup.push(() => gone.dispose());
+    t.onClose(() => gone.dispose());
     await gone.connect();
     expect(gone.closes[0]?.code).toBe(4404);
   });
