@@ -67,6 +67,7 @@ const PIN = process.argv.includes('--pin');
 const P = QUICK
   ? {
       samples: 100,
+      docSamples: 100,
       warmup: 20,
       blocks: 2,
       rooms: 40,
@@ -82,8 +83,11 @@ const P = QUICK
       // 2,000 samples per server and scenario: a p99 is then the 20th-worst sample, not the 5th,
       // which kept the p99 ratio of identical runs swinging by +-30 % on this machine.
       samples: 2000,
+      // The single-document rows: 4,000 samples per server in 20 alternating blocks, so their
+      // p99 is the 40th-worst sample (with 2,000, the 50-observer row swung 0.76-1.11x).
+      docSamples: 4000,
       warmup: 100,
-      blocks: 10,
+      blocks: 20,
       rooms: 200,
       bigReps: 5,
       // 4 runs per server: the p99 of single runs of either server spreads over 1.6-4.9 ms here.
@@ -205,7 +209,7 @@ async function latencyOneDocument(ours, ref) {
     }
     await Promise.all([ours.call('loopStart'), ref.call('loopStart')]);
     const all = { ours: { last: [], first: [] }, ref: { last: [], first: [] } };
-    const per = Math.ceil(P.samples / P.blocks);
+    const per = Math.ceil(P.docSamples / P.blocks);
     for (let b = 0; b < P.blocks; b++) {
       for (const kind of b % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours']) {
         const r = await measurePropagation(rooms[kind].writer, rooms[kind].observers, {
