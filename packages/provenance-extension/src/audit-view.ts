@@ -261,7 +261,7 @@ export class AuditView extends Widget {
 }
 
 /** Actions offered before the server has answered (it sends the full list with each page). */
-const DEFAULT_ACTIONS = ['open', 'checkpoint', 'run', 'replay', 'ingest', 'export'];
+const DEFAULT_ACTIONS = ['open', 'checkpoint', 'run', 'replay', 'ingest', 'export', 'rename'];
 
 /** One table row. */
 function rowOf(e: AuditEntry): HTMLTableRowElement {

@@ -31,7 +31,8 @@ export type AuditAction =
   | 'permission-change'
   | 'export'
   | 'restore'
-  | 'import';
+  | 'import'
+  | 'rename';
 
 /** Every audit action, for validation and UI filters. */
 export const AUDIT_ACTIONS: readonly AuditAction[] = [
@@ -44,7 +45,8 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'permission-change',
   'export',
   'restore',
-  'import'
+  'import',
+  'rename'
 ];
 
 /** One audit event as the server records it. */

@@ -49,7 +49,8 @@ export class CellHistoryLog {
     });
     this._latest = db
       .prepare(
-        'SELECT seq FROM cell_versions WHERE notebook = ? AND cell_id = ? ORDER BY seq DESC LIMIT 1'
+        'SELECT seq FROM cell_versions WHERE notebook = ? AND cell_id = ? AND seq <= ? ' +
+          'ORDER BY seq DESC LIMIT 1'
       )
       .pluck();
   }
@@ -80,9 +81,16 @@ export class CellHistoryLog {
       .map(toLogged);
   }
 
-  /** The newest version of a cell, or null when it has none. */
-  latest(notebook: string, cellId: string): LoggedCellVersion | null {
-    const seq = this._latest.get(notebook, cellId) as number | undefined;
+  /**
+   * The newest version of a cell, or null when it has none; with `atMostSeq`, the newest one
+   * recorded up to that seq (the server's per-path history before a rename, notebook-paths.ts).
+   */
+  latest(
+    notebook: string,
+    cellId: string,
+    atMostSeq = Number.MAX_SAFE_INTEGER
+  ): LoggedCellVersion | null {
+    const seq = this._latest.get(notebook, cellId, atMostSeq) as number | undefined;
     return seq === undefined ? null : this.get(seq);
   }
 

@@ -209,7 +209,13 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): O
       store,
       checkpoints: new Checkpoints(store),
       maxBodyBytes: config.maxBodyBytes,
-      onRenamed: (from, to) => collab.renamed(from, to),
+      // History follows the file: the rename is recorded before collaboration moves its ids.
+      onRenamed: (from, to, ctx, model) => {
+        history.renamed(ctx, from, to, model.type);
+        return collab.renamed(from, to);
+      },
+      renameExclusively: rename => history.exclusively(rename),
+      onSaved: (ctx, model, body) => history.contentsSaved(ctx.user.username, model, body),
       onCheckpoint: (ctx, operation, p, id) => {
         provenance.checkpoint(ctx, operation, p, id);
         if (operation === 'create') {

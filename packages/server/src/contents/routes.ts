@@ -22,8 +22,23 @@ export interface ContentsRoutesOptions {
     path: string,
     checkpointId: string
   ) => void;
-  /** Called after a successful rename/move (collaboration keeps file ids with the file). */
-  onRenamed?: (from: string, to: string) => Promise<void> | void;
+  /**
+   * Called after a successful rename/move (collaboration keeps file ids with the file; cell
+   * history follows the notebook), with the request and the moved item's model.
+   */
+  onRenamed?: (
+    from: string,
+    to: string,
+    ctx: RequestContext,
+    model: ContentsModel
+  ) => Promise<void> | void;
+  /**
+   * Runs a whole rename (the move, checkpoints, `onRenamed`) apart from cell history's queued
+   * work, so nothing reads a notebook between its move and the record of that move.
+   */
+  renameExclusively?: <T>(rename: () => Promise<T>) => Promise<T>;
+  /** Called after a successful PUT with the body it wrote (cell history records notebooks). */
+  onSaved?: (ctx: RequestContext, model: ContentsModel, body: Record<string, unknown>) => void;
 }
 
 const CHECKPOINTS = /^\/api\/contents(?:\/(?<path>.*?))?\/checkpoints\/?$/;
@@ -32,7 +47,8 @@ const CONTENTS = /^\/api\/contents(?:\/(?<path>.*))?$/;
 
 /** Registers the contents routes (checkpoint routes first: they are more specific). */
 export function addContentsRoutes(router: Router, options: ContentsRoutesOptions): void {
-  const { store, checkpoints, maxBodyBytes, onRenamed, onCheckpoint } = options;
+  const { store, checkpoints, maxBodyBytes, onRenamed, onCheckpoint, onSaved } = options;
+  const exclusively = options.renameExclusively ?? (<T>(rename: () => Promise<T>) => rename());
   const segmentsOf = (ctx: RequestContext): string[] => decodeRawPath(ctx.params.path ?? '');
 
   router
@@ -70,6 +86,7 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
       const segments = segmentsOf(ctx);
       const body = await readJson(ctx.req, maxBodyBytes);
       const { model, created } = await store.save(segments, body);
+      onSaved?.(ctx, model, body as Record<string, unknown>);
       sendModel(ctx, created ? 201 : 200, model);
     })
     .add('POST', CONTENTS, async ctx => {
@@ -95,9 +112,12 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
         );
       }
       const to = parseApiPath(body.path);
-      const model = await store.rename(from, to);
-      await checkpoints.move(from, to);
-      await onRenamed?.(from.join('/'), model.path);
+      const model = await exclusively(async () => {
+        const moved = await store.rename(from, to);
+        await checkpoints.move(from, to);
+        await onRenamed?.(from.join('/'), moved.path, ctx, moved);
+        return moved;
+      });
       sendJson(ctx.res, 200, model);
     })
     .add('DELETE', CONTENTS, async ctx => {

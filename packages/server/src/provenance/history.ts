@@ -13,14 +13,22 @@
  *   version. A cell's first version is preceded by its baseline, the cell as the room loaded it
  *   (when it differs), so the state before the first edit can be restored. Baselines are kept
  *   in memory per room (source and metadata only) and recorded lazily: opening a 2,000-cell
- *   notebook must not sign and store 2,000 versions before the next client can join;
+ *   notebook must not sign and store 2,000 versions before the next client can join. A save
+ *   through `PUT /api/contents` (no collaboration: scripts, the CLI, stock Jupyter) records the
+ *   same way from the content it wrote, by the request's user alone (no baseline: the server
+ *   never saw the file before);
  * - `run`: when a run of a cell is logged and the cell changed since its last version;
  * - `checkpoint`: a contents checkpoint, or `POST /api/opsbook/history/checkpoint`;
  * - `restore`: `POST /api/opsbook/history/restore` wrote an old version into the room.
  *
  * Keystrokes are never versions: only a cell whose hash differs from its last version gets one.
  * When nobody was seen editing a cell (the file changed outside a room), a run, checkpoint or
- * restore names the user who asked for it, and a save names nobody.
+ * restore names the user who asked for it, and a room's save names nobody.
+ *
+ * History follows the file, not the path: a rename is recorded as it happens, and every query
+ * and "last version" covers the notebook's earlier paths (notebook-paths.ts). Entries keep the
+ * path they were recorded under. A hook that captured a path before a rename records under the
+ * path the file has when it runs (`PathAt`, `rebase`).
  *
  * Hooks never throw: what they describe already happened, so a failure is logged. All work is
  * serialised on one queue, so two hooks never both record the same change.
@@ -40,9 +48,11 @@ import { parseDocumentRoom, type Collaboration } from '../collaboration/manager'
 import { DocumentRoom } from '../collaboration/document-room';
 import type { ContentsStore } from '../contents/store';
 import { Errors, OpsbookError } from '../errors';
+import type { RequestContext } from '../http/router';
 import type { Logger } from '../log';
 import { yjs } from '../collaboration/yjs';
-import type { ServerProvenance } from './service';
+import type { NotebookPaths, PathAt } from './notebook-paths';
+import { rationaleOf, type ServerProvenance } from './service';
 
 type JsonObject = CellVersionRecord['opsbook'];
 
@@ -77,6 +87,23 @@ export interface CellHistoryOptions {
 
 /** Room id of a notebook's shared document. */
 const roomId = (fileId: string) => `json:notebook:${fileId}`;
+
+/** Versions (and runs) of a cell listed at most, as the chains' `find` lists by default. */
+const MAX_LISTED = 10_000;
+
+/** How `recordCells` records. */
+interface RecordOptions {
+  /** Who asked (named when nobody was seen editing the cell); null for a room's own save. */
+  user: string | null;
+  /** Only this cell. */
+  cellId?: string;
+  runId?: string;
+  /**
+   * The content came with the request (a contents PUT): `user` is its only author, and the
+   * room's editors and baselines, which describe the room's document, are left alone.
+   */
+  fromRequest?: boolean;
+}
 
 /** The server's per-cell history (see the module comment). */
 export class CellHistory {
@@ -160,7 +187,17 @@ export class CellHistory {
 
   /** Hook: a room saved its file. */
   roomSaved(room: DocumentRoom): void {
-    this.note(`save of ${room.path}`, () => this.recordChanged(room.path, 'save', { user: null }));
+    this.note(`save of ${room.path}`, () =>
+      // The file's path as of now (a rename may have come after the save).
+      this.recordChanged(
+        {
+          path: this.options.collaboration()?.store.pathOf(room.fileId) ?? room.path,
+          mark: this.paths.mark()
+        },
+        'save',
+        { user: null }
+      )
+    );
   }
 
   /** Hook: a run was logged; resolves when its version (if any) is recorded. */
@@ -169,18 +206,86 @@ export class CellHistory {
     if (!record.notebook?.path) {
       return Promise.resolve();
     }
+    const at = this.markNow(record.notebook.path);
     return this.note(`run ${record.runId}`, () =>
-      this.recordChanged(record.notebook!.path, 'run', {
-        user,
-        cellId: record.cellId,
-        runId: record.runId
-      })
+      this.recordChanged(at, 'run', { user, cellId: record.cellId, runId: record.runId })
     );
   }
 
   /** Hook: a contents checkpoint was created. */
   contentsCheckpoint(user: string, path: string): void {
-    this.note(`checkpoint of ${path}`, () => this.recordChanged(path, 'checkpoint', { user }));
+    const at = this.markNow(path);
+    this.note(`checkpoint of ${path}`, () => this.recordChanged(at, 'checkpoint', { user }));
+  }
+
+  /**
+   * Hook: `PUT /api/contents` saved `body`. For a notebook, records a `save` version, by `user`,
+   * of each cell whose hash differs from its last version, from the content written (a chunked
+   * upload: from the file, after its last chunk). Other files and directories have no history.
+   */
+  contentsSaved(
+    user: string,
+    model: { path: string; type: string },
+    body: Record<string, unknown>
+  ): void {
+    const chunk = body.chunk;
+    if (model.type !== 'notebook' || (typeof chunk === 'number' && chunk !== -1)) {
+      return;
+    }
+    const content = typeof chunk === 'number' ? null : body.content;
+    const at = this.markNow(model.path);
+    this.note(`save of ${model.path}`, async () => {
+      const now = this.paths.rebase(at);
+      const cells = content === null ? await this.readFile(now.path) : { cells: cellsOf(content) };
+      if (cells === null) return;
+      const fileId = this.options.collaboration()?.store.fileIdOf(now.path) ?? null;
+      await this.recordCells(now, { fileId, cells: cells.cells }, 'save', {
+        user,
+        fromRequest: true
+      });
+    });
+  }
+
+  /**
+   * Hook: a file or directory was renamed or moved through the contents API; call it before
+   * collaboration learns of it. Records the `rename` audit entry that history queries follow
+   * (notebook-paths.ts) for a notebook or a directory (which may hold notebooks); other files
+   * have no history. Logs instead of throwing: the rename already happened.
+   */
+  renamed(ctx: RequestContext, from: string, to: string, type: string): void {
+    const kind =
+      type === 'directory'
+        ? 'directory'
+        : type === 'notebook' || /\.ipynb$/i.test(from) || /\.ipynb$/i.test(to)
+          ? 'notebook'
+          : null;
+    if (kind === null || from === to) {
+      return;
+    }
+    try {
+      this.paths.record({
+        user: ctx.user.username,
+        from,
+        to,
+        type: kind,
+        fileId:
+          kind === 'notebook' ? (this.options.collaboration()?.store.fileIdOf(from) ?? null) : null,
+        rationale: rationaleOf(ctx)
+      });
+    } catch (error) {
+      this.options.log.error(
+        `Cell history: could not record the rename of ${from} to ${to}`,
+        error
+      );
+    }
+  }
+
+  /**
+   * Runs `fn` (a contents rename) on the history's queue: no hook reads a notebook between its
+   * move on disk and the `rename` record, which would find it at neither path.
+   */
+  exclusively<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serial(fn);
   }
 
   /** Records `checkpoint` versions of the changed cells (or of one cell); throws 404s. */
@@ -190,11 +295,12 @@ export class CellHistory {
     cellId?: string
   ): Promise<{ recorded: LoggedCellVersion[]; unchanged: string[] }> {
     return this.serial(async () => {
+      const at = { path, mark: this.paths.mark() };
       const cells = await this.requireCells(path);
       if (cellId !== undefined && !cells.cells.some(c => c.id === cellId)) {
         throw new OpsbookError(Errors.historyCellNotFound(path, cellId));
       }
-      return this.recordCells(path, cells, 'checkpoint', { user, cellId });
+      return this.recordCells(at, cells, 'checkpoint', { user, cellId });
     });
   }
 
@@ -206,7 +312,8 @@ export class CellHistory {
     return this.serial(async () => {
       const store = this.options.provenance.store();
       const target = store.history.get(seq);
-      if (!target || target.record.notebook.path !== path || target.record.cellId !== cellId) {
+      // A version of this notebook: recorded under its path now or an earlier one.
+      if (!target || target.record.cellId !== cellId || !this.paths.owns(path, target)) {
         throw new OpsbookError(Errors.historyVersionNotFound(path, cellId, seq));
       }
       const room = await this.openRoom(path);
@@ -218,7 +325,8 @@ export class CellHistory {
         throw new OpsbookError(Errors.historyCellGone(path, cellId));
       }
       // Unrecorded edits made before the restore are kept as a checkpoint: nothing is lost.
-      await this.recordCells(path, this.roomCells(room), 'checkpoint', { user, cellId });
+      const at = { path, mark: this.paths.mark() };
+      await this.recordCells(at, this.roomCells(room), 'checkpoint', { user, cellId });
       room.changeAsServer(() => {
         replaceText(cell.get('source') as TextLike, target.record.source);
         const meta = cell.get('metadata') as MapLike;
@@ -256,9 +364,9 @@ export class CellHistory {
   /** The versions and runs of a cell, and the cell as the server holds it now; throws 404s. */
   async view(path: string, cellId: string): Promise<CellHistoryView> {
     await this.queue;
-    const store = this.options.provenance.store();
-    const versions = store.history.find({ notebook: path, cellId });
-    const runs = store.runs.find({ notebook: path, cellId });
+    // Under the notebook's earlier paths too (renames), each entry with the path it was under.
+    const versions = this.paths.versions(path, cellId, MAX_LISTED);
+    const runs = this.paths.runs({ notebook: path, cellId }, MAX_LISTED);
     const cells = await this.readCells(path);
     if (cells === null && versions.length === 0 && runs.length === 0) {
       throw new OpsbookError(Errors.historyNotebookNotFound(path));
@@ -286,35 +394,45 @@ export class CellHistory {
   }
 
   private async recordChanged(
-    path: string,
+    at: PathAt,
     kind: CellVersionKind,
-    options: { user: string | null; cellId?: string; runId?: string }
+    options: RecordOptions
   ): Promise<LoggedCellVersion[]> {
-    const cells = await this.readCells(path);
+    const now = this.paths.rebase(at);
+    const cells = await this.readCells(now.path);
     if (cells === null) {
-      this.options.log.debug(`Cell history: no notebook '${path}' to record a ${kind} version of.`);
+      this.options.log.debug(
+        `Cell history: no notebook '${now.path}' to record a ${kind} version of.`
+      );
       return [];
     }
-    return (await this.recordCells(path, cells, kind, options)).recorded;
+    return (await this.recordCells(now, cells, kind, options)).recorded;
   }
 
-  /** Records a version of each (or one) cell whose hash differs from its last version. */
+  /**
+   * Records a version of each (or one) cell whose hash differs from its last version (over the
+   * notebook's earlier paths too), under the path the notebook has now.
+   */
   private async recordCells(
-    path: string,
+    at: PathAt,
     cells: { fileId: string | null; cells: CurrentCell[] },
     kind: CellVersionKind,
-    options: { user: string | null; cellId?: string; runId?: string }
+    options: RecordOptions
   ): Promise<{ recorded: LoggedCellVersion[]; unchanged: string[] }> {
     const store = this.options.provenance.store();
     const recorded: LoggedCellVersion[] = [];
     const unchanged: string[] = [];
     const time = new Date().toISOString();
-    const baselines = cells.fileId ? this.baselines.get(cells.fileId) : undefined;
-    // One transaction: one commit (fsync) for the whole batch, not one per version.
+    const baselines =
+      cells.fileId && !options.fromRequest ? this.baselines.get(cells.fileId) : undefined;
+    // One transaction: one commit (fsync) for the whole batch, not one per version. No rename
+    // can come between resolving the path and recording under it.
     store.transaction(() => {
+      const { path } = this.paths.rebase(at);
+      const spans = this.paths.spans(path);
       for (const cell of cells.cells) {
         if (options.cellId !== undefined && cell.id !== options.cellId) continue;
-        const last = store.history.latest(path, cell.id);
+        const last = this.paths.latestVersion(spans, cell.id);
         if (last && last.record.version === cell.version) {
           unchanged.push(cell.id);
           continue;
@@ -340,9 +458,9 @@ export class CellHistory {
           }
         }
         const key = `${cells.fileId}\0${cell.id}`;
-        const seen = [...(this.editors.get(key) ?? [])];
+        const seen = options.fromRequest ? [] : [...(this.editors.get(key) ?? [])];
         const authors = seen.length ? seen : options.user ? [options.user] : [];
-        this.editors.delete(key);
+        if (!options.fromRequest) this.editors.delete(key);
         recorded.push(
           store.history.record({
             format: CELL_VERSION_FORMAT,
@@ -372,6 +490,12 @@ export class CellHistory {
     if (room && !room.isDisposed) {
       return this.roomCells(room);
     }
+    const file = await this.readFile(path);
+    return file && { fileId, cells: file.cells };
+  }
+
+  /** The notebook's cells as its file has them; null when there is no such file. */
+  private async readFile(path: string): Promise<{ cells: CurrentCell[] } | null> {
     let content: unknown;
     try {
       content = (
@@ -383,10 +507,12 @@ export class CellHistory {
         })
       ).content;
     } catch (error) {
-      if ((error as { status?: number }).status === 404) return null;
+      // Gone (or its folder gone) since it was saved: nothing to record.
+      const { status, code } = error as { status?: number; code?: string };
+      if (status === 404 || code === 'ENOENT') return null;
       throw error;
     }
-    return { fileId, cells: cellsOf(content) };
+    return { cells: cellsOf(content) };
   }
 
   private async requireCells(path: string) {
@@ -414,6 +540,19 @@ export class CellHistory {
       throw new OpsbookError(Errors.collabRoomNotFound(roomId(fileId)));
     }
     return room;
+  }
+
+  private get paths(): NotebookPaths {
+    return this.options.provenance.paths;
+  }
+
+  /** `path` as of now; a failing store (shutting down) means no later rename applies. */
+  private markNow(path: string): PathAt {
+    try {
+      return { path, mark: this.paths.mark() };
+    } catch {
+      return { path, mark: Number.MAX_SAFE_INTEGER };
+    }
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {

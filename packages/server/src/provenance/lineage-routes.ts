@@ -96,7 +96,8 @@ async function lineage(ctx: RequestContext, options: LineageRoutesOptions): Prom
     throw new OpsbookError(Errors.badQueryParam('format', format, "'graph' or 'prov-json'"));
   }
   const store = options.provenance.store();
-  const logged = store.runs.find({ notebook }, MAX_READ_RUNS);
+  // Its runs under earlier paths too (renames, notebook-paths.ts).
+  const logged = options.provenance.paths.runs({ notebook }, MAX_READ_RUNS);
   const runs = logged.slice(-MAX_GRAPH_RUNS);
   const graph = buildLineageGraph({
     notebook,

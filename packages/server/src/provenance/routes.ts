@@ -73,9 +73,10 @@ export function addProvenanceRoutes(router: Router, options: ProvenanceRoutesOpt
         user: param(ctx, 'user')
       };
       const limit = limitOf(ctx);
-      const runs: StoredRun[] = provenance.store().runs.find(filter, limit);
+      // The notebook's runs under its earlier paths too (notebook-paths.ts).
+      const runs: StoredRun[] = provenance.paths.runs(filter, limit);
       if (runs.length < limit && options.imported) {
-        runs.push(...options.imported.find(filter, limit - runs.length));
+        runs.push(...provenance.paths.importedRuns(filter, options.imported, limit - runs.length));
       }
       sendJson(ctx.res, 200, { runs });
     })
@@ -173,7 +174,7 @@ async function recordReplay(ctx: RequestContext, options: ProvenanceRoutesOption
   const entry = options.provenance.record({
     action: 'replay',
     user: ctx.user.username,
-    notebook: notebookOf(run),
+    notebook: notebookNow(options, run),
     rationale: rationaleOf(ctx, replay.rationale),
     details: {
       runId: run.record.runId,
@@ -199,7 +200,7 @@ function exportRuns(ctx: RequestContext, options: ProvenanceRoutesOptions): void
     );
   }
   const store = options.provenance.store();
-  const runs = store.runs.find({ notebook }, Number.MAX_SAFE_INTEGER);
+  const runs = options.provenance.paths.runs({ notebook }, Number.MAX_SAFE_INTEGER);
   if (runs.length === 0) {
     throw new OpsbookError(Errors.runsNoneForNotebook(notebook));
   }
@@ -221,13 +222,43 @@ function exportRuns(ctx: RequestContext, options: ProvenanceRoutesOptions): void
   sendJson(ctx.res, 200, doc);
 }
 
-/** Replays of `run`, from the audit trail. */
-function replaysOf(options: ProvenanceRoutesOptions, run: StoredRun): ReplayView[] {
-  return options.provenance
-    .store()
-    .audit.query({ action: 'replay', notebook: notebookOf(run)?.path, limit: MAX_LIMIT * 10 })
+/** Replays of `run`, from the audit trail (under each path its notebook has had since). */
+function replaysOf(
+  options: ProvenanceRoutesOptions,
+  run: StoredRun & { origin?: RunOrigin }
+): ReplayView[] {
+  const { audit } = options.provenance.store();
+  const notebook = notebookOf(run);
+  const paths = notebook ? [...new Set(pathsOf(options, run, notebook.path))] : [undefined];
+  return paths
+    .flatMap(path => audit.query({ action: 'replay', notebook: path, limit: MAX_LIMIT * 10 }))
     .filter(e => e.details.runId === run.record.runId)
+    .sort((a, b) => a.seq - b.seq)
     .map(replayView);
+}
+
+/** The notebook a replay of `run` is recorded under: where the run's notebook is now. */
+function notebookNow(
+  options: ProvenanceRoutesOptions,
+  run: StoredRun & { origin?: RunOrigin }
+): StoredRun['record']['notebook'] {
+  const notebook = notebookOf(run);
+  if (!notebook) return notebook;
+  const paths = pathsOf(options, run, notebook.path);
+  const path = paths[paths.length - 1];
+  return path === notebook.path ? notebook : { path, fileId: notebook.fileId ?? null };
+}
+
+/** Every path the run's notebook has had since the run (an imported run: since its import). */
+function pathsOf(
+  options: ProvenanceRoutesOptions,
+  run: StoredRun & { origin?: RunOrigin },
+  path: string
+): string[] {
+  const { paths } = options.provenance;
+  return run.origin
+    ? paths.pathsSince(path, 'audit', paths.importSeq(path, run.origin.bundle))
+    : paths.pathsSince(path, 'runs', run.seq);
 }
 
 function replayView(entry: {

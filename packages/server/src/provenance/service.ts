@@ -16,6 +16,7 @@ import type { StampedRunRecord } from '@opsbook/provenance/lib/run-record';
 import type { IngestOutcome, WorkerJob } from '../catalog/protocol';
 import type { RequestContext } from '../http/router';
 import type { Logger } from '../log';
+import { NotebookPaths } from './notebook-paths';
 import { openServerProvenanceStore, PROVENANCE_DB_FILE, type ServerProvenanceStore } from './store';
 
 /** Header carrying an optional rationale on write requests (percent-encoded UTF-8 is decoded). */
@@ -42,6 +43,8 @@ export interface ServerProvenanceOptions {
 
 /** The server's run log and audit trail (see the module comment). */
 export class ServerProvenance {
+  /** Renames, and the queries by path that follow a notebook across them (notebook-paths.ts). */
+  readonly paths = new NotebookPaths(() => this.store());
   private opened: ServerProvenanceStore | null = null;
   /** `user\0path` of documents whose `open` is recorded since the server started. */
   private readonly openSeen = new Set<string>();
