@@ -10,6 +10,7 @@ import * as path from 'node:path';
 
 import { openProvenanceStore } from '@opsbook/provenance/lib/store';
 
+import { readBundleIndex, RUNS_MEMBER } from '../src/provenance/bundle-format';
 import { openSession, Peer, until } from './collab-client';
 import { NB, runOf, twoCells } from './history-fixtures';
 import { EDITOR_TOKEN, startServer, TestServer, TOKEN, usersFile, VIEWER_TOKEN } from './helpers';
@@ -186,6 +187,25 @@ describe('history across renames, and versions of contents saves', () => {
     });
     const file = JSON.parse(fs.readFileSync(path.join(t.notebookDir, NEW), 'utf8'));
     expect(file.cells[0].source).toBe('SELECT 1');
+  });
+
+  it('exports a renamed notebook as a bundle with the runs recorded before the rename', async () => {
+    await put(NB, twoCells());
+    const oldRun = await postRun('c1', 'SELECT 1', NB, EDITOR_TOKEN);
+    expect((await rename(NB, NEW)).status).toBe(200);
+    const newRun = await postRun('c1', 'SELECT 1', NEW);
+    const res = await t.request('GET', `/api/opsbook/bundles?notebook=${encodeURIComponent(NEW)}`);
+    expect(res.status).toBe(200);
+    const file = path.join(t.notebookDir, '..', 'renamed.opsbundle');
+    fs.writeFileSync(file, res.body);
+    const member = (await readBundleIndex(file)).find(m => m.name === RUNS_MEMBER)!;
+    const runsDoc = JSON.parse(
+      res.body.subarray(member.offset, member.offset + member.size).toString('utf8')
+    );
+    const runIds = runsDoc.entries
+      .filter((e: any) => e.payload !== undefined && e.payload !== null)
+      .map((e: any) => JSON.parse(e.payload).runId);
+    expect(runIds).toEqual([oldRun.record.runId, newRun.record.runId]);
   });
 
   it('moves the history of every notebook in a moved directory', async () => {

@@ -40,6 +40,7 @@ import {
   type BundleSnapshot
 } from './bundle-format';
 import type { ServerProvenanceStore } from './store';
+import { inSpan, NotebookPaths } from './notebook-paths';
 
 /** Where a bundle's parts come from. */
 export interface BundleSources {
@@ -207,13 +208,21 @@ export async function planBundle(
     const file = notebookFile(sources.notebookDir, notebook);
     return fs.readFileSync(file);
   })();
-  const runs = store.runs.find({ notebook }, Number.MAX_SAFE_INTEGER);
+  // The notebook's runs and audit entries under every path it has had (renames), each span of
+  // a path only while the notebook was there.
+  const paths = new NotebookPaths(() => store);
+  const runs = paths.runs({ notebook }, Number.MAX_SAFE_INTEGER);
   if (runs.length === 0) {
     throw new OpsbookError(Errors.runsNoneForNotebook(notebook));
   }
   requireVerified('run log', store.runs);
   requireVerified('audit log', store.audit);
-  const auditSeqs = store.audit.query({ notebook, limit: Number.MAX_SAFE_INTEGER }).map(e => e.seq);
+  const auditSeqs = paths.spans(notebook).flatMap(span =>
+    store.audit
+      .query({ notebook: span.path, limit: Number.MAX_SAFE_INTEGER })
+      .filter(e => inSpan(span, 'audit', e.seq))
+      .map(e => e.seq)
+  );
   const runsDoc = excerpt(store.runs.chain, new Set(runs.map(r => r.seq)));
   const auditDoc = excerpt(store.audit.chain, new Set(auditSeqs));
   const inputs = runs.flatMap(r =>
