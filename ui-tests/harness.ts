@@ -356,6 +356,33 @@ export function useAnaApp(): AnaApp {
   return app;
 }
 
+/** Makes cell `index` of the current notebook the active cell, in command mode, on screen. */
+export async function activateCell(page: Page, index: number): Promise<void> {
+  await page.evaluate(index => {
+    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
+    notebook.activeCellIndex = index;
+    notebook.mode = 'command';
+    notebook.activeCell.node.scrollIntoView({ block: 'center' });
+  }, index);
+}
+
+/** The source of every cell of the current notebook. */
+export async function cellSources(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    (window as any).jupyterapp.shell.currentWidget.content.widgets.map((c: any) =>
+      c.model.sharedModel.getSource()
+    )
+  );
+}
+
+/** The model id of cell `index` of the current notebook. */
+export async function cellIdAt(page: Page, index: number): Promise<string> {
+  return page.evaluate(
+    index => (window as any).jupyterapp.shell.currentWidget.content.widgets[index].model.id,
+    index
+  );
+}
+
 /** Makes the cell with `id` the active cell of the current notebook. */
 export async function selectCell(page: Page, id: string): Promise<void> {
   await page.evaluate(id => {

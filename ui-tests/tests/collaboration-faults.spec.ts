@@ -23,7 +23,8 @@ import {
   type RecordedPage,
   type ServerHandle,
   ANA,
-  BEN
+  BEN,
+  cellSources as sources
 } from '../harness';
 
 const NOTEBOOK = 'faults.ipynb';
@@ -49,15 +50,6 @@ function notebookJson(sources: string[]): string {
     },
     null,
     1
-  );
-}
-
-/** The source of every cell. */
-async function sources(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    (window as any).jupyterapp.shell.currentWidget.content.widgets.map((c: any) =>
-      c.model.sharedModel.getSource()
-    )
   );
 }
 

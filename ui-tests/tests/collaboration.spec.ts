@@ -19,37 +19,13 @@ import {
   type RecordedPage,
   type ServerHandle,
   ANA,
-  BEN
+  BEN,
+  activateCell as activate,
+  cellSources as sources,
+  cellIdAt as cellId
 } from '../harness';
 
 const NOTEBOOK = 'checkout-incident.ipynb';
-
-/** Makes cell `index` the active cell. */
-async function activate(page: Page, index: number): Promise<void> {
-  await page.evaluate(index => {
-    const notebook = (window as any).jupyterapp.shell.currentWidget.content;
-    notebook.activeCellIndex = index;
-    notebook.mode = 'command';
-    notebook.activeCell.node.scrollIntoView({ block: 'center' });
-  }, index);
-}
-
-/** The source of every cell. */
-async function sources(page: Page): Promise<string[]> {
-  return page.evaluate(() =>
-    (window as any).jupyterapp.shell.currentWidget.content.widgets.map((c: any) =>
-      c.model.sharedModel.getSource()
-    )
-  );
-}
-
-/** The id of cell `index`. */
-async function cellId(page: Page, index: number): Promise<string> {
-  return page.evaluate(
-    index => (window as any).jupyterapp.shell.currentWidget.content.widgets[index].model.id,
-    index
-  );
-}
 
 /** The cell node with model id `id`, as a selector-friendly locator. */
 function cellById(page: Page, id: string) {

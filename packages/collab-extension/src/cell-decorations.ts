@@ -17,6 +17,8 @@ export interface IDecorateOptions {
   panel: NotebookPanel;
   /** Called when the comment button of a cell is clicked. */
   openComments: (cellId: string) => void;
+  /** Whether the local user may comment (viewers only see the count of open threads). */
+  canWrite: () => boolean;
 }
 
 /** Keeps the marks of every cell of the panel current; stops when the panel is disposed. */
@@ -29,7 +31,7 @@ export function decorateCells(options: IDecorateOptions): void {
       pending = requestAnimationFrame(() => {
         pending = 0;
         if (!panel.isDisposed) {
-          draw(panel, options.openComments);
+          draw(panel, options);
         }
       });
     }
@@ -47,7 +49,7 @@ export function decorateCells(options: IDecorateOptions): void {
   schedule();
 }
 
-function draw(panel: NotebookPanel, openComments: (cellId: string) => void): void {
+function draw(panel: NotebookPanel, options: IDecorateOptions): void {
   const { ydoc, awareness } = sharedOf(panel);
   const open = new Map<string, number>();
   for (const thread of readThreads(ydoc)) {
@@ -60,7 +62,7 @@ function draw(panel: NotebookPanel, openComments: (cellId: string) => void): voi
     const id = cell.model.id;
     const here = peers.filter(p => p.opsbook!.activeCell === id);
     const running = peers.filter(p => p.opsbook!.runningCells?.includes(id));
-    render(marksOf(cell), id, open.get(id) ?? 0, here, running, openComments);
+    render(marksOf(cell), id, open.get(id) ?? 0, here, running, options);
   }
 }
 
@@ -82,9 +84,11 @@ function render(
   comments: number,
   here: Peer[],
   running: Peer[],
-  openComments: (cellId: string) => void
+  options: IDecorateOptions
 ): void {
+  const writer = options.canWrite();
   const key = JSON.stringify([
+    writer,
     comments,
     here.map(p => [p.clientId, p.user.username, p.user.color]),
     running.map(p => p.user.username)
@@ -111,6 +115,9 @@ function render(
     avatar.textContent = peer.user.initials || displayName(peer.user).slice(0, 2).toUpperCase();
     node.appendChild(avatar);
   }
+  if (!comments && !writer) {
+    return;
+  }
   const button = document.createElement('button');
   button.className = 'jp-opsbook-CommentButton' + (comments ? ' jp-mod-hasComments' : '');
   button.dataset.count = String(comments);
@@ -118,7 +125,7 @@ function render(
   button.textContent = comments ? `${comments} comment${comments > 1 ? 's' : ''}` : '+ Comment';
   button.addEventListener('click', event => {
     event.stopPropagation();
-    openComments(cellId);
+    options.openComments(cellId);
   });
   node.appendChild(button);
 }

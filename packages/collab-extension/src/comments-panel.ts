@@ -71,6 +71,55 @@ export class CommentsPanel extends NotebookSidePanel {
     const me = localUsername(awareness, this.me());
     const activeId = panel.content.activeCell?.model.id ?? null;
 
+    const writer = this.canWrite();
+    if (writer) {
+      body.append(this.drawComposer(panel, users, activeId));
+    } else {
+      body.append(
+        h(
+          'p',
+          'jp-opsbook-ViewerNote',
+          'You are a viewer: you can read the comments, but not add, reply to or resolve them.'
+        )
+      );
+    }
+
+    const threads = readThreads(ydoc);
+    const open = threads.filter(t => !t.resolved);
+    const resolved = threads.filter(t => t.resolved);
+    const toggle = h('label', 'jp-opsbook-ShowResolved');
+    const checkbox = h('input', '');
+    checkbox.type = 'checkbox';
+    checkbox.checked = this.showResolved;
+    checkbox.addEventListener('change', () => {
+      this.showResolved = checkbox.checked;
+      this.scheduleRender();
+    });
+    toggle.append(checkbox, ` Show resolved (${resolved.length})`);
+    body.append(toggle);
+
+    const list = h('div', 'jp-opsbook-ThreadList');
+    const shown = this.showResolved ? [...open, ...resolved] : open;
+    if (!shown.length) {
+      const hint =
+        threads.length || !writer
+          ? 'No open comments.'
+          : 'No comments yet. Select a cell and write above; @mention someone to notify them.';
+      list.append(h('p', 'jp-opsbook-Empty', hint));
+    }
+    for (const thread of shown) {
+      list.append(this.drawThread(panel, thread, users, me, thread.cellId === activeId, writer));
+    }
+    body.append(list);
+    return body;
+  }
+
+  /** The new-comment box on the active cell. */
+  private drawComposer(
+    panel: NotebookPanel,
+    users: Identity[],
+    activeId: string | null
+  ): HTMLElement {
     const composer = h('div', 'jp-opsbook-Composer');
     composer.append(
       h(
@@ -95,32 +144,7 @@ export class CommentsPanel extends NotebookSidePanel {
       input.node,
       button('jp-opsbook-Submit', 'Comment', () => submitNew(input.textarea.value))
     );
-    body.append(composer);
-
-    const threads = readThreads(ydoc);
-    const open = threads.filter(t => !t.resolved);
-    const resolved = threads.filter(t => t.resolved);
-    const toggle = h('label', 'jp-opsbook-ShowResolved');
-    const checkbox = h('input', '');
-    checkbox.type = 'checkbox';
-    checkbox.checked = this.showResolved;
-    checkbox.addEventListener('change', () => {
-      this.showResolved = checkbox.checked;
-      this.scheduleRender();
-    });
-    toggle.append(checkbox, ` Show resolved (${resolved.length})`);
-    body.append(toggle);
-
-    const list = h('div', 'jp-opsbook-ThreadList');
-    const shown = this.showResolved ? [...open, ...resolved] : open;
-    if (!shown.length) {
-      list.append(h('p', 'jp-opsbook-Empty', 'No open comments.'));
-    }
-    for (const thread of shown) {
-      list.append(this.drawThread(panel, thread, users, me, thread.cellId === activeId));
-    }
-    body.append(list);
-    return body;
+    return composer;
   }
 
   private drawThread(
@@ -128,7 +152,8 @@ export class CommentsPanel extends NotebookSidePanel {
     thread: CommentThread,
     users: Identity[],
     me: string,
-    onActiveCell: boolean
+    onActiveCell: boolean,
+    writer: boolean
   ): HTMLElement {
     const { ydoc } = sharedOf(panel);
     const node = h('div', 'jp-opsbook-Thread');
@@ -136,6 +161,10 @@ export class CommentsPanel extends NotebookSidePanel {
     node.dataset.cellId = thread.cellId;
     node.classList.toggle('jp-mod-resolved', thread.resolved);
     node.classList.toggle('jp-mod-activeCell', onActiveCell);
+    node.classList.toggle(
+      'jp-mod-mentionsMe',
+      thread.messages.some(m => m.author !== me && m.mentions.includes(me))
+    );
     const head = h('div', 'jp-opsbook-ThreadHead');
     head.append(
       button('jp-opsbook-CellLink', cellLabel(panel, thread.cellId), () =>
@@ -144,19 +173,23 @@ export class CommentsPanel extends NotebookSidePanel {
     );
     if (thread.resolved) {
       head.append(
-        h('span', 'jp-opsbook-Resolved', `resolved by ${nameOf(users, thread.resolvedBy ?? '')}`),
-        button('jp-opsbook-Reopen', 'Reopen', () => setThreadResolved(ydoc, thread.id, false, me))
+        h('span', 'jp-opsbook-Resolved', `Resolved by ${nameOf(users, thread.resolvedBy ?? '')}`)
       );
-    } else {
+      if (writer) {
+        head.append(
+          button('jp-opsbook-Reopen', 'Reopen', () => setThreadResolved(ydoc, thread.id, false, me))
+        );
+      }
+    } else if (writer) {
       head.append(
         button('jp-opsbook-Resolve', 'Resolve', () => setThreadResolved(ydoc, thread.id, true, me))
       );
     }
     node.append(head);
     for (const message of thread.messages) {
-      node.append(drawMessage(message, users));
+      node.append(drawMessage(message, users, me));
     }
-    if (!thread.resolved) {
+    if (!thread.resolved && writer) {
       const key = `reply:${thread.id}`;
       const submit = (text: string) => {
         if (text.trim()) {
@@ -203,7 +236,7 @@ function nameOf(users: Identity[], username: string): string {
   );
 }
 
-function drawMessage(message: CommentMessage, users: Identity[]): HTMLElement {
+function drawMessage(message: CommentMessage, users: Identity[], me: string): HTMLElement {
   const node = h('div', 'jp-opsbook-Message');
   node.dataset.author = message.author;
   const meta = h('div', 'jp-opsbook-MessageMeta');
@@ -216,7 +249,11 @@ function drawMessage(message: CommentMessage, users: Identity[]): HTMLElement {
   for (const part of message.text.split(/(@[A-Za-z0-9_][A-Za-z0-9_.-]*)/)) {
     const name = part.startsWith('@') ? part.slice(1).replace(/[.-]+$/, '') : '';
     if (name && message.mentions.includes(name)) {
-      const mention = h('span', 'jp-opsbook-Mention', `@${name}`);
+      const mention = h(
+        'span',
+        name === me ? 'jp-opsbook-Mention jp-mod-me' : 'jp-opsbook-Mention',
+        `@${name}`
+      );
       mention.title = nameOf(users, name);
       text.append(mention, part.slice(name.length + 1));
     } else {

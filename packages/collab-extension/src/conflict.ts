@@ -21,17 +21,27 @@ import { ServerConnection } from '@jupyterlab/services';
 import { Widget } from '@lumino/widgets';
 import { CONFLICT_STATE_KEY, isConflictState, type ConflictState } from '@opsbook/collab-model';
 import type * as Y from 'yjs';
+import { NotebookBanner } from './banner';
 import { diffNotebooks, type CellDiff } from './conflict-diff';
 import { sharedOf } from './session';
 
 /** Class of the banner (tests find it by this). */
 export const CONFLICT_BANNER_CLASS = 'jp-opsbook-ConflictBanner';
 
+/** Options of `watchConflicts`. */
+export interface IWatchConflictsOptions {
+  /**
+   * Whether the local user may resolve the conflict (viewers may not: the server answers 403);
+   * viewers only see the banner and the diff.
+   */
+  canWrite: () => boolean;
+}
+
 /** Shows the conflict banner on `panel` whenever its shared document reports a conflict. */
-export function watchConflicts(panel: NotebookPanel): void {
+export function watchConflicts(panel: NotebookPanel, options: IWatchConflictsOptions): void {
   const { ydoc } = sharedOf(panel);
   const state = ydoc.getMap('state');
-  const banner = new ConflictBanner({ panel });
+  const banner = new ConflictBanner({ panel, canWrite: options.canWrite });
   panel.contentHeader.addWidget(banner);
   const update = (event?: Y.YMapEvent<unknown>) => {
     if (!event || event.keysChanged.has(CONFLICT_STATE_KEY)) {
@@ -50,39 +60,36 @@ type ConflictAction = 'keep_room' | 'take_disk';
 /** What the banner needs. */
 interface ConflictBannerOptions {
   panel: NotebookPanel;
+  canWrite: () => boolean;
 }
 
 /** The banner above a notebook in conflict with its file (see the file comment). */
-class ConflictBanner extends Widget {
+class ConflictBanner extends NotebookBanner {
   constructor(options: ConflictBannerOptions) {
-    super();
+    super(CONFLICT_BANNER_CLASS);
     this.panel = options.panel;
-    this.addClass(CONFLICT_BANNER_CLASS);
-    this.node.setAttribute('role', 'alert');
-    this.message = document.createElement('span');
-    this.message.className = 'jp-opsbook-ConflictBanner-message';
-    const actions = document.createElement('span');
-    actions.className = 'jp-opsbook-ConflictBanner-actions';
+    this.canWrite = options.canWrite;
     this.buttons = [
       this.button(
         'Keep mine',
         'Save this notebook, with everyone’s unsaved edits, over the file on disk',
+        'accept',
         () => this.resolve('keep_room')
       ),
       this.button(
         'Take the file',
         'Replace this notebook’s content with the file on disk, for everyone (unsaved edits stay in the timeline)',
+        'warn',
         () => this.resolve('take_disk')
       ),
       this.button(
         'Show the diff',
         'Compare the file on disk with this notebook, cell by cell',
+        'reject',
         () => this.showDiff()
       )
     ];
-    actions.append(...this.buttons);
-    this.node.append(this.message, actions);
-    this.hide();
+    this.actions.append(...this.buttons);
   }
 
   /** Shows the banner for `conflict`, or hides it when null (resolved). */
@@ -95,44 +102,17 @@ class ConflictBanner extends Widget {
     }
     const name = this.panel.context.path.split('/').pop() ?? this.panel.context.path;
     const time = new Date(conflict.detectedAt).toLocaleTimeString();
-    this.message.textContent = `${name} changed on disk while this notebook had unsaved edits (${time}). Everyone’s edits are kept here and the disk version is kept on the server: keep this version, take the file, or compare them.`;
-    super.show();
-    this.fitToText();
-  }
-
-  /** Re-measures when the width changes (the text wraps differently). */
-  protected override onResize(msg: Widget.ResizeMessage): void {
-    super.onResize(msg);
-    if (msg.width >= 0 && msg.width !== this.lastWidth && this.isVisible) {
-      this.lastWidth = msg.width;
-      this.fitToText();
-    }
-  }
-
-  /**
-   * Gives the banner the height of its text: the notebook panel's content header is a Lumino
-   * BoxPanel, which sizes a child from its CSS min-height only (0 otherwise, the banner would
-   * be hidden under the notebook).
-   */
-  private fitToText(): void {
-    // Lumino's `contain: strict` ignores the content's size: lift it while measuring.
-    const { height, contain } = this.node.style;
-    Object.assign(this.node.style, { height: 'auto', contain: 'none', minHeight: '' });
-    const natural = this.node.offsetHeight;
-    Object.assign(this.node.style, { height, contain });
-    if (natural > 0) {
-      this.node.style.minHeight = `${natural}px`;
-    }
-    this.parent?.fit();
-  }
-
-  private button(label: string, title: string, onClick: () => void): HTMLButtonElement {
-    const button = document.createElement('button');
-    button.className = 'jp-Button jp-mod-styled jp-mod-reject jp-opsbook-ConflictBanner-button';
-    button.textContent = label;
-    button.title = title;
-    button.addEventListener('click', onClick);
-    return button;
+    const writer = this.canWrite();
+    // Viewers cannot resolve it (the server refuses): they see what happened and the diff.
+    this.buttons[0].style.display = writer ? '' : 'none';
+    this.buttons[1].style.display = writer ? '' : 'none';
+    this.message.textContent =
+      `${name} changed on disk while this notebook had unsaved edits (${time}). ` +
+      'Nothing is lost: everyone’s edits are still here, and the disk version is kept on the server. ' +
+      (writer
+        ? '“Keep mine” saves this notebook over the file; “Take the file” loads the file for everyone.'
+        : 'An editor can keep this version or take the file.');
+    this.showBanner();
   }
 
   private setBusy(busy: boolean): void {
@@ -176,11 +156,13 @@ class ConflictBanner extends Widget {
     const result = await showDialog({
       title: `${this.panel.context.path}: file on disk vs. this notebook`,
       body,
-      buttons: [
-        Dialog.cancelButton({ label: 'Close' }),
-        Dialog.warnButton({ label: 'Take the file', actions: ['take_disk'] }),
-        Dialog.okButton({ label: 'Keep mine', actions: ['keep_room'] })
-      ]
+      buttons: this.canWrite()
+        ? [
+            Dialog.cancelButton({ label: 'Close' }),
+            Dialog.warnButton({ label: 'Take the file', actions: ['take_disk'] }),
+            Dialog.okButton({ label: 'Keep mine', actions: ['keep_room'] })
+          ]
+        : [Dialog.cancelButton({ label: 'Close' })]
     });
     const action = result.button.actions.find(a => a === 'take_disk' || a === 'keep_room');
     if (action && this.conflict === conflict) {
@@ -189,10 +171,9 @@ class ConflictBanner extends Widget {
   }
 
   private readonly panel: NotebookPanel;
-  private readonly message: HTMLSpanElement;
+  private readonly canWrite: () => boolean;
   private readonly buttons: HTMLButtonElement[];
   private conflict: ConflictState | null = null;
-  private lastWidth = -1;
 }
 
 namespace Private {

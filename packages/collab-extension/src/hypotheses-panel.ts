@@ -50,6 +50,40 @@ export class HypothesesPanel extends NotebookSidePanel {
       body.append(h('p', 'jp-opsbook-Empty', 'Open a notebook to see its hypotheses.'));
       return body;
     }
+    const writer = this.canWrite();
+    if (writer) {
+      body.append(this.drawComposer());
+    } else {
+      body.append(
+        h(
+          'p',
+          'jp-opsbook-ViewerNote',
+          'You are a viewer: you can read the hypotheses, but not propose or change them.'
+        )
+      );
+    }
+    const list = h('div', 'jp-opsbook-HypothesisList');
+    const hypotheses = readHypotheses(sharedOf(panel).ydoc);
+    if (!hypotheses.length) {
+      list.append(
+        h(
+          'p',
+          'jp-opsbook-Empty',
+          writer
+            ? 'No hypotheses yet. Propose one above, then link the cells that support or refute it.'
+            : 'No hypotheses yet.'
+        )
+      );
+    }
+    for (const hypothesis of hypotheses) {
+      list.append(this.drawHypothesis(panel, hypothesis, writer));
+    }
+    body.append(list);
+    return body;
+  }
+
+  /** The box that proposes a hypothesis. */
+  private drawComposer(): HTMLElement {
     const composer = h('div', 'jp-opsbook-Composer');
     const input = h('input', 'jp-opsbook-Input');
     input.dataset.key = 'new-hypothesis';
@@ -68,35 +102,35 @@ export class HypothesesPanel extends NotebookSidePanel {
       }
     });
     composer.append(input, button('jp-opsbook-Submit', 'Add', submit));
-    body.append(composer);
-    const list = h('div', 'jp-opsbook-HypothesisList');
-    const hypotheses = readHypotheses(sharedOf(panel).ydoc);
-    if (!hypotheses.length) {
-      list.append(h('p', 'jp-opsbook-Empty', 'No hypotheses yet.'));
-    }
-    for (const hypothesis of hypotheses) {
-      list.append(this.drawHypothesis(panel, hypothesis));
-    }
-    body.append(list);
-    return body;
+    return composer;
   }
 
-  private drawHypothesis(panel: NotebookPanel, hypothesis: Hypothesis): HTMLElement {
+  private drawHypothesis(
+    panel: NotebookPanel,
+    hypothesis: Hypothesis,
+    writer: boolean
+  ): HTMLElement {
     const { ydoc, awareness } = sharedOf(panel);
     const id = hypothesis.id;
     const node = h('div', `jp-opsbook-Hypothesis jp-mod-${hypothesis.status}`);
     node.dataset.id = id;
     node.dataset.status = hypothesis.status;
 
-    const title = h('input', 'jp-opsbook-Input jp-opsbook-HypothesisTitle');
+    // A text area as tall as its text: a long title wraps instead of being cut off.
+    const title = h('textarea', 'jp-opsbook-Textarea jp-opsbook-HypothesisTitle');
     title.dataset.key = `title:${id}`;
+    title.rows = 1;
     title.value = hypothesis.title;
+    title.readOnly = !writer;
     title.addEventListener('keydown', event => {
       event.stopPropagation();
       if (event.key === 'Enter') {
+        event.preventDefault();
         title.blur();
       }
     });
+    title.addEventListener('input', () => fitHeight(title));
+    requestAnimationFrame(() => fitHeight(title));
     title.addEventListener('change', () => {
       if (title.value.trim() && title.value !== hypothesis.title) {
         updateHypothesis(ydoc, id, { title: title.value.trim() });
@@ -105,8 +139,10 @@ export class HypothesesPanel extends NotebookSidePanel {
 
     const status = h('select', 'jp-opsbook-Status');
     status.dataset.key = `status:${id}`;
+    status.disabled = !writer;
+    status.title = 'Where the investigation stands on this hypothesis';
     for (const value of HYPOTHESIS_STATUSES) {
-      const option = h('option', '', value);
+      const option = h('option', '', STATUS_LABELS[value]);
       option.value = value;
       option.selected = value === hypothesis.status;
       status.append(option);
@@ -114,14 +150,20 @@ export class HypothesesPanel extends NotebookSidePanel {
     status.addEventListener('change', () =>
       updateHypothesis(ydoc, id, { status: status.value as HypothesisStatus })
     );
+    // The title has the whole width (beside the status, a long one used to be cut off).
     const head = h('div', 'jp-opsbook-HypothesisHead');
-    head.append(title, status);
+    const statusLabel = h('label', 'jp-opsbook-Label', 'Status:');
+    head.append(statusLabel, status);
 
     const verdict = h('textarea', 'jp-opsbook-Textarea jp-opsbook-Verdict');
     verdict.dataset.key = `verdict:${id}`;
     verdict.placeholder = 'Verdict: what the evidence shows';
     verdict.rows = 2;
     verdict.value = hypothesis.verdict;
+    verdict.readOnly = !writer;
+    if (!writer && !hypothesis.verdict) {
+      verdict.placeholder = 'No verdict yet';
+    }
     verdict.addEventListener('keydown', event => event.stopPropagation());
     verdict.addEventListener('change', () => {
       if (verdict.value !== hypothesis.verdict) {
@@ -135,15 +177,34 @@ export class HypothesesPanel extends NotebookSidePanel {
       const item = h('span', 'jp-opsbook-EvidenceItem');
       item.dataset.cellId = cellId;
       item.append(
-        button('jp-opsbook-CellLink', cellLabel(panel, cellId), () => revealCell(panel, cellId)),
-        button('jp-opsbook-Unlink', '\u00d7', () => unlinkEvidence(ydoc, id, cellId))
+        button('jp-opsbook-CellLink', cellLabel(panel, cellId), () => revealCell(panel, cellId))
       );
-      item.lastElementChild!.setAttribute('title', 'Unlink this cell');
+      if (writer) {
+        const unlink = button('jp-opsbook-Unlink', '\u00d7', () =>
+          unlinkEvidence(ydoc, id, cellId)
+        );
+        unlink.title = 'Unlink this cell';
+        item.append(unlink);
+      }
       evidence.append(item);
     }
-    evidence.append(
-      button('jp-opsbook-LinkActive', '+ Link active cell', () => this.linkActiveCell(id))
-    );
+    if (!hypothesis.evidence.length) {
+      evidence.append(h('span', 'jp-opsbook-EvidenceNone', 'none yet'));
+    }
+    if (writer) {
+      const active = panel.content.activeCell?.model.id;
+      const link = button('jp-opsbook-LinkActive', '+ Link active cell', () =>
+        this.linkActiveCell(id)
+      );
+      link.title = active
+        ? `Link ${cellLabel(panel, active)} (the active cell) as evidence`
+        : 'Select a cell first';
+      link.disabled = !active || hypothesis.evidence.includes(active);
+      if (active && hypothesis.evidence.includes(active)) {
+        link.title = `${cellLabel(panel, active)} is already linked`;
+      }
+      evidence.append(link);
+    }
 
     const author = peersOf(awareness).find(p => p.user.username === hypothesis.author)?.user;
     const meta = h(
@@ -151,7 +212,23 @@ export class HypothesesPanel extends NotebookSidePanel {
       'jp-opsbook-HypothesisMeta',
       `by ${displayName(author, hypothesis.author)} · updated ${shortTime(hypothesis.updated)}`
     );
-    node.append(head, verdict, evidence, meta);
+    node.append(title, head, verdict, evidence, meta);
     return node;
   }
 }
+
+/** Makes a text area exactly as tall as its text. */
+function fitHeight(area: HTMLTextAreaElement): void {
+  // A hidden panel has no layout (height 0): it is fitted when shown (`onAfterShow` redraws).
+  if (area.isConnected && area.offsetParent !== null) {
+    area.style.height = 'auto';
+    area.style.height = `${area.scrollHeight + (area.offsetHeight - area.clientHeight)}px`;
+  }
+}
+
+/** How each status is shown (the stored value stays lower case). */
+const STATUS_LABELS: Record<HypothesisStatus, string> = {
+  proposed: 'Proposed',
+  supported: 'Supported',
+  refuted: 'Refuted'
+};

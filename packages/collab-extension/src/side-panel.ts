@@ -19,6 +19,11 @@ export interface ISidePanelOptions {
   className: string;
   /** The local user's identity from the server, once known. */
   me: () => Identity | null;
+  /**
+   * Whether the local user may change the notebook (false for viewers: the panel then shows the
+   * state without the controls that would change it). True until the server said.
+   */
+  canWrite: () => boolean;
 }
 
 /** Fields whose text survives redraws even when not focused (new comments, replies). */
@@ -36,6 +41,7 @@ export abstract class NotebookSidePanel extends Widget {
     this.addClass(options.className);
     this.tracker = options.tracker;
     this.me = options.me;
+    this.canWrite = options.canWrite;
     this.node.addEventListener('input', event => {
       const target = event.target as HTMLInputElement;
       const key = target.dataset?.key;
@@ -65,6 +71,12 @@ export abstract class NotebookSidePanel extends Widget {
         this.renderNow();
       });
     }
+  }
+
+  /** Redraws when shown: what was drawn while hidden could not be measured. */
+  protected override onAfterShow(msg: Parameters<Widget['processMessage']>[0]): void {
+    super.onAfterShow(msg);
+    this.scheduleRender();
   }
 
   /** Draws the panel body for `panel` (null: no notebook open). */
@@ -134,6 +146,8 @@ export abstract class NotebookSidePanel extends Widget {
 
   /** The local user's identity from the server, once known. */
   protected readonly me: () => Identity | null;
+  /** Whether the local user may change the notebook (see `ISidePanelOptions.canWrite`). */
+  protected readonly canWrite: () => boolean;
   private tracker: INotebookTracker;
   private current: NotebookPanel | null = null;
   private stop: (() => void) | null = null;
