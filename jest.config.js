@@ -1,6 +1,7 @@
 /**
  * Unit tests: every `packages/<pkg>/test/*.spec.ts`, run against the TypeScript sources (no build
- * needed). Type checking is `tsc -b`'s job, so ts-jest only transpiles.
+ * needed). Types are checked by `tsc -b` (sources) and by `tsc -p tsconfig.test.json` in
+ * `npm run lint` (tests), so ts-jest only transpiles.
  */
 module.exports = {
   testEnvironment: 'node',

@@ -169,7 +169,8 @@ describe('OTLP/protobuf adapter', () => {
       expect(report.notes).toContain(`OTLP/protobuf: single framing, ${signal} (detected)`);
     }
     const request = otlpProtoRoot().lookupType(REQUESTS.resourceSpans);
-    const entry = request.encode(request.fromObject(hexIdsToBytes(JSON.parse(spanJson('a')))));
+    const object = hexIdsToBytes(JSON.parse(spanJson('a'))) as Record<string, unknown>;
+    const entry = request.encode(request.fromObject(object));
     // The request's first field is the entry: skip its tag and one-byte length.
     expect(detectOtlpSignal(entry.finish().subarray(2))).toBe('resourceSpans');
   });

@@ -71,7 +71,7 @@ describe('Timeline', () => {
 
   it('keeps the incident at the same fractions of a shorter window', () => {
     const short = new Timeline(START, 2, model);
-    expect(short.incident.start).toBe('2026-11-10T01:10:00.000Z');
-    expect(short.incident.end).toBe('2026-11-10T01:20:00.000Z');
+    expect(short.incident?.start).toBe('2026-11-10T01:10:00.000Z');
+    expect(short.incident?.end).toBe('2026-11-10T01:20:00.000Z');
   });
 });

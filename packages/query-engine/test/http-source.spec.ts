@@ -25,7 +25,7 @@ function fakeFetch(status: number, snapshot: string | null, urls: string[] = [])
     urls.push(url);
     const headers = new Headers(snapshot ? { 'X-Opsbook-Snapshot': snapshot } : {});
     return status === 200
-      ? new Response(ipc, { status, headers })
+      ? new Response(ipc as Uint8Array<ArrayBuffer>, { status, headers })
       : new Response(JSON.stringify({ message: 'no such snapshot' }), { status, headers });
   }) as unknown as typeof fetch;
 }

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 import { DuckDBInstance } from '@duckdb/node-api';
 import {
-  makeTable,
+  Table,
   tableFromIPC,
   tableToIPC,
   TimestampMillisecond,
@@ -56,10 +56,10 @@ async function writeFixtures(dir: string): Promise<void> {
   fs.writeFileSync(path.join(dir, 'logs.csv'), csv.join('\n') + '\n');
 
   const times = Array.from({ length: 20 }, (_, i) => T0 + i * 10 * MINUTE);
-  const metrics = makeTable({
-    time: vectorFromArray(times, new TimestampMillisecond()).data[0],
-    value: vectorFromArray(Float64Array.from(times, (_, i) => i * 0.5)).data[0],
-    host: vectorFromArray(times.map((_, i) => `h${i % 2}`)).data[0]
+  const metrics = new Table({
+    time: vectorFromArray(times, new TimestampMillisecond()),
+    value: vectorFromArray(Float64Array.from(times, (_, i) => i * 0.5)),
+    host: vectorFromArray(times.map((_, i) => `h${i % 2}`))
   });
   fs.writeFileSync(path.join(dir, 'metrics.arrow'), tableToIPC(metrics, 'file'));
 

@@ -51,7 +51,7 @@ describe('a viewer', () => {
     const listing = fs.readdirSync(dir).sort();
     const res = await s.request(method, url, { token: VIEWER, body });
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body).message).toMatch(/viewer and cannot change documents/);
+    expect(res.json().message).toMatch(/viewer and cannot change documents/);
     expect(onDisk()).toBe(before);
     expect(fs.readdirSync(dir).sort()).toEqual(listing);
   });
@@ -59,7 +59,7 @@ describe('a viewer', () => {
   it('cannot restore or delete a checkpoint an editor made', async () => {
     const made = await s.request('POST', '/api/contents/a.ipynb/checkpoints');
     expect(made.status).toBe(201);
-    const id = JSON.parse(made.body).id as string;
+    const id = made.json().id as string;
     await s.request('PUT', '/api/contents/a.ipynb', {
       body: { type: 'notebook', content: notebook('edited by ana') }
     });
@@ -72,7 +72,7 @@ describe('a viewer', () => {
     }
     expect(onDisk()).toBe(before);
     const list = await s.request('GET', '/api/contents/a.ipynb/checkpoints', { token: VIEWER });
-    expect(JSON.parse(list.body)).toHaveLength(1);
+    expect(list.json()).toHaveLength(1);
   });
 });
 
