@@ -7,20 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { notebook, startServer, tempDir } from './helpers';
+import { tempDir, notebook, seeded, startServer } from './helpers';
 import { openSession, Peer, until } from './collab-client';
-
-/** mulberry32: a small seeded PRNG, so a failure replays exactly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** JSON with sorted keys. */
 function canonical(value: unknown): string {
@@ -99,7 +87,7 @@ it('converges: 5 peers, thousands of random edits, disconnects, then peers, room
       peers.push(p);
       await p.connect();
     }
-    const rnd = prng(SEED);
+    const rnd = seeded(SEED);
     for (let n = 0; n < EDITS; n++) {
       const p = peers[Math.floor(rnd() * PEERS)];
       const roll = rnd();

@@ -46,6 +46,18 @@ afterAll(() => {
   }
 });
 
+/** A seeded PRNG (mulberry32): the same seed gives the same sequence, so a failing seed replays. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** A fresh temp directory, removed after the spec file's tests. */
 export function tempDir(prefix = 'opsbook-test-'): string {
   const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));

@@ -16,6 +16,7 @@ import {
   ANA,
   EDITOR_TOKEN,
   EVE,
+  seeded,
   startServer,
   TestServer,
   TestUser,
@@ -32,18 +33,6 @@ const BO: TestUser = {
 };
 const CELLS = ['c1', 'c2'];
 const STEPS = 60;
-
-/** A seeded PRNG (mulberry32), so a failing seed replays. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('per-cell history under random multi-user sequences', () => {
   for (const seed of [1, 2]) {

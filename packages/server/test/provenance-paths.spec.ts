@@ -11,18 +11,7 @@ import {
   spansOf,
   type PathMove
 } from '../src/provenance/notebook-paths';
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded } from './helpers';
 
 // 'a' is a string prefix of 'ab': a directory move of 'a' must not touch 'ab'.
 const DIRS = ['a', 'ab', 'a/a', 'a/ab', 'ab/a', 'ab/ab'];
@@ -38,7 +27,7 @@ interface Entry {
 
 /** One random history: the entries, the moves, and where each file is at the end. */
 function simulate(seed: number, steps: number) {
-  const rand = prng(seed);
+  const rand = seeded(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const files = new Map<string, number>(); // path -> file
   const entries: Entry[] = [];
