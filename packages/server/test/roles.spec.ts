@@ -37,6 +37,21 @@ describe('a viewer', () => {
     expect(res.status).toBe(200);
   });
 
+  it('is told nothing is writable for them (JupyterLab then opens documents read-only)', async () => {
+    const file = await s.request('GET', '/api/contents/a.ipynb?content=0', { token: VIEWER });
+    expect(file.json().writable).toBe(false);
+    const listing = await s.request('GET', '/api/contents', { token: VIEWER });
+    expect(listing.json().writable).toBe(false);
+    expect(listing.json().content.map((c: { writable: boolean }) => c.writable)).toEqual(
+      listing.json().content.map(() => false)
+    );
+    expect(listing.json().content.length).toBeGreaterThan(0);
+    // The owner still can.
+    const owner = await s.request('GET', '/api/contents?content=1');
+    expect(owner.json().writable).toBe(true);
+    expect(owner.json().content.some((c: { writable: boolean }) => c.writable)).toBe(true);
+  });
+
   const writes: [string, string, unknown][] = [
     ['PUT', '/api/contents/a.ipynb', { type: 'notebook', content: notebook('vandalised') }],
     ['PUT', '/api/contents/b.ipynb', { type: 'notebook', content: notebook('new') }],

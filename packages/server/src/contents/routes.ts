@@ -5,7 +5,7 @@
  */
 import { Errors, OpsbookError } from '../errors';
 import { isObject, readJson, RequestContext, Router, sendEmpty, sendJson } from '../http/router';
-import { requireWrite } from '../users';
+import { canWrite, requireWrite, type User } from '../users';
 import { Checkpoints } from './checkpoints';
 import { decodeRawPath, parseApiPath } from './paths';
 import type { ContentsModel, ContentsStore } from './store';
@@ -79,7 +79,7 @@ export function addContentsRoutes(router: Router, options: ContentsRoutesOptions
         type: ctx.query.get('type') || undefined,
         format: ctx.query.get('format') || undefined
       });
-      sendJson(ctx.res, 200, model);
+      sendJson(ctx.res, 200, asSeenBy(ctx.user, model));
     })
     .add('PUT', CONTENTS, async ctx => {
       requireWrite(ctx.user);
@@ -147,6 +147,20 @@ function flag(ctx: RequestContext, name: string, fallback: boolean): boolean {
 }
 
 /** Sends a model with Jupyter's `Location` header. */
+/**
+ * A model as `user` may use it: a viewer cannot write anything (every write route refuses them),
+ * so `writable` says false for them, as in Jupyter, and JupyterLab opens documents read-only.
+ */
+function asSeenBy(user: User, model: ContentsModel): ContentsModel {
+  if (canWrite(user)) {
+    return model;
+  }
+  const content = Array.isArray(model.content)
+    ? (model.content as ContentsModel[]).map(child => ({ ...child, writable: false }))
+    : model.content;
+  return { ...model, writable: false, content };
+}
+
 function sendModel(ctx: RequestContext, status: number, model: ContentsModel): void {
   const location = '/api/contents/' + model.path.split('/').map(encodeURIComponent).join('/');
   ctx.res.setHeader('Location', location);
